@@ -1,0 +1,69 @@
+# Rahnuma: `make run` to try it, `make test` to check it. Both set themselves up from nothing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP_PYTHON ?= python3
+VENV := .venv
+NLU_VENV := .venv-nlu
+RASA_URL ?= http://127.0.0.1:5005
+RASA_PORT := $(shell echo "$(RASA_URL)" | sed -E 's|.*:([0-9]+).*|\1|')
+NLU_DATA := nlu_data/config.yml nlu_data/domain.yml $(wildcard nlu_data/data/*.yml)
+MODEL_STAMP := nlu_data/models/.trained
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup run test lint nlu-train nlu-serve nlu-eval bench clean
+
+help:
+	@echo "make run    set up, then start Rasa + the app on http://127.0.0.1:8000"
+	@echo "make test   set up, then run the checks and the test suite"
+	@echo "other targets: setup nlu-train nlu-serve nlu-eval bench lint clean"
+
+setup: $(VENV)/.installed $(NLU_VENV)/.installed $(MODEL_STAMP)
+
+$(VENV)/.installed: pyproject.toml requirements/app.txt
+	@$(APP_PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "the app needs Python 3.11+"'
+	test -x $(VENV)/bin/python || $(APP_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements/app.txt -e '.[dev]'
+	touch $@
+
+$(NLU_VENV)/.installed: requirements/nlu.txt
+	test -x $(NLU_VENV)/bin/python || "$$(scripts/find-python310.sh)" -m venv $(NLU_VENV)
+	$(NLU_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/nlu.txt
+	touch $@
+
+# Retrained whenever the training data or the pipeline is newer than the model.
+$(MODEL_STAMP): $(NLU_DATA) $(NLU_VENV)/.installed
+	$(MAKE) nlu-train
+
+nlu-train: $(NLU_VENV)/.installed
+	mkdir -p nlu_data/models
+	cd nlu_data && time ../$(NLU_VENV)/bin/rasa train nlu --config config.yml --nlu data \
+	  --domain domain.yml --out models --quiet
+	ls -t nlu_data/models/*.tar.gz | tail -n +4 | xargs -r rm --  # keep the 3 newest
+	touch $(MODEL_STAMP)
+
+nlu-serve: $(MODEL_STAMP)
+	$(NLU_VENV)/bin/rasa run --enable-api --model nlu_data/models --interface 127.0.0.1 \
+	  --port $(RASA_PORT) $(if $(RASA_TOKEN),--auth-token $(RASA_TOKEN))
+
+run: setup
+	$(VENV)/bin/rahnuma db upgrade
+	$(VENV)/bin/rahnuma serve
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check api bot tests migrations/env.py
+
+test: setup lint
+	$(VENV)/bin/rahnuma content check
+	$(VENV)/bin/pytest -q
+
+nlu-eval: setup
+	$(VENV)/bin/python -m bot.nlu_eval
+
+bench: setup
+	$(VENV)/bin/python -m bench.run
+
+clean:
+	rm -rf $(VENV) $(NLU_VENV) nlu_data/models var

@@ -1,0 +1,1 @@
+"""HTTP only: adapts requests to the bot core and back."""

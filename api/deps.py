@@ -1,0 +1,26 @@
+"""What routes get from the app: settings, the database engine and the conversation engine."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine as DbEngine
+
+from bot.engine import Engine
+from bot.settings import Settings
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def db(request: Request) -> DbEngine:
+    return request.app.state.db
+
+
+def bot(request: Request) -> Engine:
+    return request.app.state.bot
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+DbDep = Annotated[DbEngine, Depends(db)]
+BotDep = Annotated[Engine, Depends(bot)]

@@ -1,0 +1,113 @@
+"""The `rahnuma` command. Every command reads DATABASE_URL and the other settings."""
+
+import json
+import sys
+
+import click
+
+from bot.channels import Channel
+from bot.settings import get_settings
+
+
+@click.group()
+def main() -> None:
+    """Rahnuma: the WhatsApp/SMS helpline for migrant workers and their families."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the app (and the local Rasa server when RASA_URL is local and not answering)."""
+    import uvicorn
+
+    from bot.migrate import upgrade
+    from bot.nlu_server import local_nlu_server
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with local_nlu_server(settings):
+        from api.main import create_app
+
+        click.echo(_twilio_instructions(host, port, settings.public_base_url))
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+def _twilio_instructions(host: str, port: int, public_base_url: str | None) -> str:
+    base = public_base_url or f"https://<your-public-host> (forwarding to http://{host}:{port})"
+    return (
+        f"\nRahnuma is listening on http://{host}:{port}\n"
+        "To connect Twilio (see README, 'Connecting Twilio'):\n"
+        f"  1. Set PUBLIC_BASE_URL to the public https URL of this app ({base}).\n"
+        "  2. In the Twilio console, for your SMS number and your WhatsApp sender, set\n"
+        "     'A message comes in' to  POST <PUBLIC_BASE_URL>/webhooks/twilio\n"
+        "  3. Set TWILIO_AUTH_TOKEN so the app can verify Twilio's signature.\n"
+        "Try it without Twilio:  .venv/bin/rahnuma chat\n"
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to DATABASE_URL."""
+    from bot.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def content() -> None:
+    """Content base commands."""
+
+
+@content.command("check")
+def content_check() -> None:
+    """Fail on a missing language, an unknown reference, an over-long text or a dead topic."""
+    from bot.content import load_content
+
+    loaded = load_content(get_settings().content_dir)
+    for problem in loaded.problems:
+        click.echo(problem, err=True)
+    if loaded.problems:
+        raise SystemExit(f"{len(loaded.problems)} problem(s) in content/")
+    click.echo(f"content OK: {len(loaded.topics)} topics, {len(loaded.ui)} texts, 5 languages")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--jsonl", is_flag=True, help="one message per stdin line, one JSON object per line")
+@click.argument("text", required=False)
+def ask(as_json: bool, jsonl: bool, text: str | None) -> None:
+    """Answer TEXT as the bot would, without a contact or any database write."""
+    from bot.engine import build_engine
+
+    if not jsonl and text is None:
+        raise click.UsageError("give TEXT, or --jsonl with messages on stdin")
+    engine = build_engine(get_settings())
+    lines = (line.rstrip("\n") for line in sys.stdin) if jsonl else iter([text or ""])
+    for line in lines:
+        understanding, reply = engine.ask(line)
+        record = {"text": line, "language": str(understanding.language),
+                  "intent": understanding.intent, "confidence": understanding.confidence,
+                  "nlu": understanding.source, "reply": reply}
+        if jsonl or as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(reply)
+
+
+@main.command()
+@click.option("--channel", type=click.Choice([c.value for c in Channel]), default="whatsapp",
+              show_default=True)
+@click.option("--phone", default="+920000000001", show_default=True,
+              help="the contact to talk as (conversation state is kept per number)")
+def chat(channel: str, phone: str) -> None:
+    """Talk to the bot in the terminal, through the same engine and database as the webhook."""
+    from bot.chat import run_chat
+
+    run_chat(get_settings(), Channel(channel), phone)

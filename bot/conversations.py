@@ -1,0 +1,95 @@
+"""Contacts, their conversation state, every message in and out, and requests for a person.
+
+A message is stored before anything can fail on it: the inbound row is committed first, then the
+engine's reply and the new conversation state are committed together.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, select
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Contact(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(index=True, unique=True, max_length=32)  # E.164, without "whatsapp:"
+    language: str | None = Field(default=None, max_length=8)  # chosen explicitly: always wins
+    last_language: str | None = Field(default=None, max_length=8)  # detected most recently
+    opted_out: bool = False
+    opted_out_at: datetime | None = None
+    # {"flow": name, "step": name, "values": {...}, "more": [pages]}; replaced, never mutated.
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("sid", name="uq_message_sid"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    direction: str = Field(max_length=3)
+    body: str
+    # Twilio's MessageSid; a retried delivery carries the same one, so it is unique.
+    sid: str | None = Field(default=None, max_length=64)
+    reply_to_id: int | None = Field(default=None, foreign_key="message.id", index=True)
+    language: str | None = Field(default=None, max_length=8)
+    intent: str | None = Field(default=None, max_length=64)
+    confidence: float | None = None
+    nlu: str | None = Field(default=None, max_length=16)  # "rasa" or "fallback"
+    media: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON,
+                                                                              nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    handled_at: datetime | None = None  # inbound: when its reply was stored
+
+
+class HandoffRequest(SQLModel, table=True):
+    """"Talk to a person": kept until the referral queue turns it into a callback referral."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    channel: str = Field(max_length=16)
+    language: str = Field(max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def get_or_create_contact(session: Session, phone: str) -> Contact:
+    contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
+    if contact:
+        return contact
+    try:
+        with session.begin_nested():  # a first message racing another from the same phone
+            contact = Contact(phone=phone)
+            session.add(contact)
+        return contact
+    except IntegrityError:
+        return session.exec(select(Contact).where(Contact.phone == phone)).one()
+
+
+def find_inbound(session: Session, sid: str) -> Message | None:
+    return session.exec(select(Message).where(Message.sid == sid)).first()
+
+
+def replies_to(session: Session, message_id: int) -> list[Message]:
+    query = select(Message).where(Message.reply_to_id == message_id).order_by(Message.id)
+    return list(session.exec(query))
+
+
+def latest_handoff(session: Session, contact_id: int) -> HandoffRequest | None:
+    query = (select(HandoffRequest).where(HandoffRequest.contact_id == contact_id)
+             .order_by(HandoffRequest.id.desc()))  # type: ignore[union-attr]
+    return session.exec(query).first()

@@ -1,0 +1,138 @@
+"""Receiving a message: store it, answer it once, store the answer.
+
+The inbound row is committed on its own before the engine runs, so a crash, a Rasa outage or a
+bug in a flow can never lose what a person wrote. Twilio retries a delivery with the same
+MessageSid; the unique constraint on `sid` makes the second copy find the first, and it gets the
+same reply instead of a second answer.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.conversations import (
+    Contact,
+    Direction,
+    Message,
+    find_inbound,
+    get_or_create_contact,
+    replies_to,
+    utcnow,
+)
+from bot.db import session_scope
+from bot.engine import Engine
+from bot.language import Lang
+from bot.turn import InboundMessage, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+# How long a retried delivery waits for the first copy's answer before answering empty.
+DUPLICATE_WAIT_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class Received:
+    replies: list[OutboundMessage]
+    duplicate: bool = False
+
+
+def redact_phone(phone: str) -> str:
+    """Enough to tell numbers apart in a log, not enough to call anyone."""
+    return f"{phone[:4]}…{phone[-2:]}" if len(phone) > 6 else "…"
+
+
+def receive(db: DbEngine, engine: Engine, inbound: InboundMessage) -> Received:
+    stored = _store_inbound(db, inbound)
+    if stored is None:
+        return Received(_wait_for_replies(db, inbound.sid), duplicate=True)
+    message_id, contact_id, first_contact = stored
+    try:
+        return Received(_answer(db, engine, inbound, message_id, contact_id, first_contact))
+    except Exception:
+        # The message is already safe in the database; the person still gets an answer.
+        log.exception("engine failed on message %s", message_id)
+        return Received(_answer_with_error(db, engine, inbound, message_id, contact_id))
+
+
+def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, bool] | None:
+    """(message id, contact id, first contact?), or None when this sid was seen before."""
+    try:
+        with session_scope(db) as session:
+            contact = get_or_create_contact(session, inbound.phone)
+            session.flush()
+            first = contact.last_language is None and not contact.state
+            message = Message(
+                contact_id=contact.id, channel=inbound.channel, direction=Direction.IN,
+                body=inbound.body, sid=inbound.sid,
+                media=[{"url": m.url, "content_type": m.content_type} for m in inbound.media],
+            )
+            session.add(message)
+            session.flush()
+            return message.id, contact.id, first  # type: ignore[return-value]
+    except IntegrityError:
+        if inbound.sid and _exists(db, inbound.sid):
+            log.info("duplicate delivery of %s from %s", inbound.sid, redact_phone(inbound.phone))
+            return None
+        raise
+
+
+def _exists(db: DbEngine, sid: str) -> bool:
+    with Session(db) as session:
+        return find_inbound(session, sid) is not None
+
+
+def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,
+            contact_id: int, first_contact: bool) -> list[OutboundMessage]:
+    with session_scope(db) as session:
+        contact = _lock_contact(session, contact_id)
+        understanding, replies = engine.handle(session, contact, inbound,
+                                               first_contact=first_contact)
+        message = session.get(Message, message_id)
+        message.language = str(understanding.language)
+        message.intent = understanding.intent
+        message.confidence = understanding.confidence
+        message.nlu = understanding.source
+        message.handled_at = utcnow()
+        _store_replies(session, contact, inbound, message_id, replies)
+        return replies
+
+
+def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,
+                       contact_id: int) -> list[OutboundMessage]:
+    with session_scope(db) as session:
+        contact = session.get(Contact, contact_id)
+        language = Lang(contact.language or contact.last_language or engine.understand(
+            inbound.body, parse=False).language)
+        replies = [OutboundMessage(engine.content.text("error", language), language)]
+        session.get(Message, message_id).handled_at = utcnow()
+        _store_replies(session, contact, inbound, message_id, replies)
+        return replies
+
+
+def _lock_contact(session: Session, contact_id: int) -> Contact:
+    """Two messages from one person are answered one after the other, never interleaved."""
+    return session.get(Contact, contact_id, with_for_update=True)
+
+
+def _store_replies(session: Session, contact: Contact, inbound: InboundMessage, message_id: int,
+                   replies: list[OutboundMessage]) -> None:
+    for reply in replies:
+        session.add(Message(contact_id=contact.id, channel=inbound.channel,
+                            direction=Direction.OUT, body=reply.body, reply_to_id=message_id,
+                            language=str(reply.language)))
+
+
+def _wait_for_replies(db: DbEngine, sid: str | None) -> list[OutboundMessage]:
+    """The first copy may still be answering: wait a little for its reply, then repeat it."""
+    deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
+    while True:
+        with Session(db) as session:
+            inbound = find_inbound(session, sid) if sid else None
+            replies = replies_to(session, inbound.id) if inbound else []
+            if (inbound and inbound.handled_at) or time.monotonic() >= deadline:
+                return [OutboundMessage(r.body, Lang(r.language or "en")) for r in replies]
+        time.sleep(0.05)

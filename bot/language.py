@@ -1,0 +1,178 @@
+"""Normalize real-world text and tell which of the five language forms it is written in.
+
+People type Urdu on Arabic keyboards (ي ك ه), add diacritics, tatweel and invisible joiners, mix
+three digit systems, and stretch Roman words ("pleeease"). The engine, the NLU and the keyword
+fallback all see the same normalized text, so one spelling of a word is one token.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Lang(StrEnum):
+    UR = "ur"
+    UR_LATN = "ur-Latn"
+    PA = "pa"
+    PS = "ps"
+    EN = "en"
+
+    @property
+    def is_arabic_script(self) -> bool:
+        return self in {Lang.UR, Lang.PA, Lang.PS}
+
+
+LANGUAGES: tuple[Lang, ...] = (Lang.UR, Lang.UR_LATN, Lang.PA, Lang.PS, Lang.EN)
+
+_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")} | {
+    ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")
+}
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad\u0640]")
+# Harakat, superscript alef and Quranic marks: optional in everyday writing, so dropped.
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
+_ARABIC_PUNCT = str.maketrans({"،": ",", "؟": "?", "۔": ".", "٪": "%", "؛": ";"})
+_STRETCHED = re.compile(r"([a-z])\1{2,}")  # three or more of a letter: "pleeease" -> "please"
+_SPACES = re.compile(r"\s+")
+
+# Urdu/Punjabi keyboards: Arabic code points that stand for Urdu letters.
+_TO_URDU = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ه": "ہ", "ة": "ہ"})
+# Pashto keeps ي and ه as letters of its own; only Arabic kaf and alef maksura are foreign.
+_TO_PASHTO = str.maketrans({"ك": "ک", "ى": "ی"})
+# For comparing marker words whatever the keyboard: fold every heh and yeh to one form.
+_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ہ": "ه", "ۂ": "ه", "ة": "ه"})
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_PASHTO_LETTERS = frozenset("ټډړږښځڅګڼېۍ")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+# Marker words (FACTS.md s.7), compared after _FOLD. Only words that belong to one form.
+_PASHTO_WORDS = frozenset(
+    "زه زما ستا ده دي کې کښې کښی څه څنګه چېرته څومره غواړم ولې سره په یې وي شوی شوې "
+    "کړم کړئ کړه ورکړ لري لرم نشته دلته هلته تاسو ستاسو موږ مونږ زموږ څوک کوم شي شم لکه "
+    "راته ورته نو اوس ډېر ډیر وکړئ وکړم ووایه ووایئ".translate(_FOLD).split()
+)
+_PUNJABI_WORDS = frozenset(
+    "اے نیں دا دے نوں توں وچ تے نال کتھے کیویں نئیں ہن ہُن ایتھے اوتھے ساڈا ساڈی ساڈے تہاڈا "
+    "تہاڈی تہاڈے تسی تسیں اسی سانوں مینوں تینوں اونہوں کیہڑا کیہ کنے گل دسو دس سی سن ہووے "
+    "جاندا جاندی کردا کردی رہیا ریا لئی پتر پُتر ویکھ ویکھو پیا ہور اونے ایہہ اوہ ایہدا "
+    "کراں جاواں دیندا دیندے لیندا".translate(_FOLD).split()
+)
+_URDU_WORDS = frozenset(
+    "ہے ہیں کا کے کو سے نہیں کیا کیسے کہاں کتنی کتنا کتنے رہا رہی ہوں آپ اور لیکن چاہیے "
+    "کریں کرنا ہوا تھا تھی یہ وہ مجھے ہمیں بتائیں بتاؤ ہوگا ہوگی گئی گئے دیا لیا کوئی کچھ "
+    "میرا میری میرے جاتا جاتی".translate(_FOLD).split()
+)
+_ROMAN_URDU_WORDS = _words(
+    """
+    hai hy hain h ka ki ke ko se mein mai mera meri mere mujhe mjhe kya kia kaise kese kesy
+    kitni kitna kitne nahi nai nhi ny kar karna karo krna kro sakta sakti skta sakte chahiye
+    chahie agar aur bhai ji g ap aap apka apki kahan kab paisay paise pese tankhwah tankha
+    shikayat wala wali raha rahi rha rhi gaya gya diya dia liya lia hoga hogi tha thi koi
+    kuch kuchh bata batao btao batain batayen yeh woh wo hum humein ham kr ni abhi baat baad
+    pehle lekin magar sab bohat bohot bht jata jati milegi mila mili dena lena hota hoti si
+    nu vich kithe kiven tusi sanu mainu hun keh ae karni karne hai? plz krdo krdi kiya liye
+    liay
+    """
+)
+_ENGLISH_WORDS = _words(
+    """
+    the are am was were what how my i can does of for an and with not you your she his her
+    it this that there have has please where when which who why should would could will from
+    get give want need about on at after before did be been any all much many money job work
+    paid pay tell know legal son brother father mother husband took taken kept still since
+    months year years help they them their our we us going abroad sent told said asked
+    """
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: Lang | None  # None: no letters at all (digits, emoji)
+    confident: bool  # False: too little to tell; the contact's language should win
+
+
+def clean(text: str) -> str:
+    """Script-independent clean-up: invisible marks, diacritics, digits, presentation forms."""
+    text = _PRESENTATION_FORMS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _DIACRITICS.sub("", text)
+    text = text.translate(_DIGITS).translate(_ARABIC_PUNCT)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _score(words: list[str], vocabulary: frozenset[str]) -> int:
+    return sum(1 for word in words if word in vocabulary)
+
+
+def detect(text: str) -> Detection:
+    """Which language form `text` is in, from script, Pashto letters and marker words."""
+    text = clean(text)
+    arabic = sum(1 for c in text if "\u0600" <= c <= "\u06ff")
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    if not arabic and not latin:
+        return Detection(None, False)
+    if arabic >= latin:
+        return _detect_arabic_script(text)
+    return _detect_latin(text)
+
+
+def _detect_arabic_script(text: str) -> Detection:
+    words = _WORD.findall(text.translate(_FOLD))
+    pashto = 2 * sum(1 for c in text if c in _PASHTO_LETTERS) + _score(words, _PASHTO_WORDS)
+    punjabi = _score(words, _PUNJABI_WORDS)
+    urdu = _score(words, _URDU_WORDS)
+    best = max(pashto, punjabi, urdu)
+    if best == 0:
+        return Detection(Lang.UR, False)
+    if pashto == best:
+        return Detection(Lang.PS, pashto > max(punjabi, urdu))
+    if punjabi > urdu:
+        return Detection(Lang.PA, True)
+    return Detection(Lang.UR, urdu > punjabi)
+
+
+def _detect_latin(text: str) -> Detection:
+    words = _WORD.findall(squeeze(text.lower()))
+    roman = _score(words, _ROMAN_URDU_WORDS)
+    english = _score(words, _ENGLISH_WORDS)
+    if roman == english:
+        return Detection(Lang.UR_LATN, False)
+    return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
+
+
+def fold(text: str) -> str:
+    """One form for every heh and yeh, for comparing words whatever keyboard typed them."""
+    return text.translate(_FOLD)
+
+
+def squeeze(text: str) -> str:
+    return _STRETCHED.sub(r"\1", text)
+
+
+def normalize(text: str, language: Lang | None = None) -> str:
+    """The form every later stage sees. `language` decides how Arabic-keyboard letters map."""
+    text = clean(text)
+    language = language or detect(text).language
+    text = text.translate(_TO_PASHTO) if language == Lang.PS else text.translate(_TO_URDU)
+    return squeeze(text.lower())
+
+
+def choose_language(detection: Detection, *, chosen: str | None, previous: str | None) -> Lang:
+    """The language to answer in: an explicit choice wins, then a confident detection, then
+    what this person wrote before if it is in the same script, then the script's default."""
+    if chosen:
+        return Lang(chosen)
+    if detection.confident and detection.language:
+        return detection.language
+    guess = detection.language
+    if previous:
+        prev = Lang(previous)
+        if guess is None or prev.is_arabic_script == guess.is_arabic_script:
+            return prev
+    return guess or Lang.UR_LATN

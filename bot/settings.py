@@ -1,0 +1,48 @@
+"""One typed settings object, read from the environment or `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'rahnuma.db'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr | None = None
+    # Short: a slow NLU must not hold a reply hostage; the keyword fallback answers instead.
+    nlu_timeout_seconds: float = 2.0
+    # After Rasa fails, skip it for this long instead of paying the timeout on every message.
+    nlu_retry_after_seconds: float = 10.0
+    # Below this confidence the bot offers the likeliest topics instead of guessing.
+    nlu_confidence_threshold: float = 0.55
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_sms_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+    public_base_url: str | None = None
+    secret_key: SecretStr = SecretStr("change-me")
+
+    content_dir: Path = PROJECT_ROOT / "content"
+    nlu_dir: Path = PROJECT_ROOT / "nlu_data"
+    sms_max_segments: int = 3
+
+    @property
+    def rasa_is_local(self) -> bool:
+        return urlparse(self.rasa_url).hostname in {"127.0.0.1", "localhost", "::1"}
+
+    @property
+    def rasa_port(self) -> int:
+        return urlparse(self.rasa_url).port or 5005
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

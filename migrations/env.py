@@ -1,0 +1,32 @@
+"""Alembic environment: migrates the database named by DATABASE_URL (or the given engine)."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import bot.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot.db import get_engine
+from bot.settings import get_settings
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_online() -> None:
+    connectable = context.config.attributes.get("connection")
+    if connectable is None:
+        url = context.config.attributes.get("database_url") or get_settings().database_url
+        with get_engine(url).connect() as connection:
+            _run(connection)
+    else:
+        _run(connectable)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+    if connection.in_transaction():
+        connection.commit()
+
+
+run_migrations_online()

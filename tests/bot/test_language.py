@@ -1,0 +1,84 @@
+import pytest
+
+from bot.language import Detection, Lang, choose_language, clean, detect, fold, normalize
+
+
+def test_normalize_maps_arabic_keyboard_letters_to_urdu():
+    assert normalize("ايجنٹ كتنى فيس لے سكتا ہے") == normalize("ایجنٹ کتنی فیس لے سکتا ہے")
+
+
+def test_normalize_maps_arabic_heh_to_urdu_heh_goal():
+    assert normalize("شكايت كرنى ہے") == "شکایت کرنی ہے"
+    assert "ہ" in normalize("يه ايجنٹ", Lang.UR)
+
+
+def test_normalize_keeps_pashto_yeh_and_heh():
+    assert normalize("زما ویزه سعودي ته ده", Lang.PS) == "زما ویزه سعودي ته ده"
+
+
+def test_clean_strips_diacritics_tatweel_and_zero_width():
+    assert clean("شِکایَت\u200c کـــرنی\u200b ہے\ufeff") == "شکایت کرنی ہے"
+
+
+@pytest.mark.parametrize("raw,expected", [("۳ لاکھ", "3 لاکھ"), ("٣ لاکھ", "3 لاکھ"),
+                                          ("۲۲۱۴/MLK", "2214/MLK"), ("٠٨٤٨", "0848")])
+def test_clean_turns_both_arabic_digit_sets_into_ascii(raw, expected):
+    assert clean(raw) == expected
+
+
+def test_clean_maps_arabic_punctuation():
+    assert clean("فیس؟") == "فیس?"
+
+
+def test_normalize_lowercases_and_squeezes_stretched_letters():
+    assert normalize("Pleeeease HELP") == "please help"
+    assert normalize("fees") == "fees"  # a real double letter stays
+
+
+def test_normalize_unfolds_presentation_forms():
+    assert normalize("\ufefb") == normalize("لا")
+
+
+@pytest.mark.parametrize("text,language", [
+    ("ایجنٹ کتنی فیس لے سکتا ہے", Lang.UR),
+    ("میرا پاسپورٹ ایجنٹ کے پاس ہے وہ واپس نہیں کر رہا", Lang.UR),
+    ("ایجنٹ میرا پاسپورٹ واپس نئیں کر رہیا", Lang.PA),
+    ("میرے پتر دی تنخواہ تن مہینیاں توں نئیں ملی", Lang.PA),
+    ("زما پاسپورټ ایجنټ سره دی", Lang.PS),
+    ("ایجنټ څومره فیس اخیستلی شي", Lang.PS),
+    ("agent kitni fees le sakta hai", Lang.UR_LATN),
+    ("mera passport agent ke pass hai wapis nahi kar raha", Lang.UR_LATN),
+    ("how much can the agent charge me for a visa", Lang.EN),
+    ("my brother salary not paid since 3 months what should we do", Lang.EN),
+])
+def test_detect_tells_the_five_forms_apart(text, language):
+    assert detect(text).language == language
+    assert detect(text).confident
+
+
+def test_detect_pashto_without_special_letters_by_its_words():
+    assert detect("زه غواړم چې شکایت وکړم").language == Lang.PS
+    assert detect("زما تنخوا نه ده راکړې").language == Lang.PS
+
+
+def test_detect_is_unsure_of_a_single_shared_word():
+    assert detect("fees?") == Detection(Lang.UR_LATN, False)
+    assert detect("123") == Detection(None, False)
+
+
+def test_choose_language_prefers_explicit_choice():
+    assert choose_language(detect("what is the fee"), chosen="ps", previous="en") == Lang.PS
+
+
+def test_choose_language_keeps_previous_language_for_unclear_message_in_same_script():
+    assert choose_language(detect("fees?"), chosen=None, previous="en") == Lang.EN
+    assert choose_language(detect("فیس؟"), chosen=None, previous="pa") == Lang.PA
+
+
+def test_choose_language_follows_a_script_switch():
+    assert choose_language(detect("فیس؟"), chosen=None, previous="en") == Lang.UR
+
+
+def test_fold_unifies_heh_and_yeh():
+    assert fold("ویزه") == fold("ویزہ")
+    assert fold("سعودي") == fold("سعودی")
