@@ -110,9 +110,19 @@ def _language_problems(content: Content) -> list[str]:
     """A text declared Punjabi or Pashto that reads as Urdu (or any such mix-up) is a bug."""
     problems = []
     for where, language, text in _all_texts(content):
+        text = _without_shared_lines(content, where, text)
         if language not in LANGUAGES or len(text.split()) < DETECTABLE_WORDS:
             continue
         detected = detect(PLACEHOLDER.sub(" ", text)).language
         if detected != language:
             problems.append(f"{where}: declared {language} but reads as {detected}")
     return problems
+
+
+def _without_shared_lines(content: Content, where: str, text: str) -> str:
+    """Drops lines that every language of a ui text shares (the list of language names)."""
+    if not where.startswith("ui.yml "):
+        return text
+    texts = content.ui[where.split()[1]].values()
+    shared = set.intersection(*(set(t.splitlines()) for t in texts))
+    return "\n".join(line for line in text.splitlines() if line not in shared)

@@ -6,6 +6,7 @@ simulator, `rahnuma ask`) goes through here.
 """
 
 import logging
+from dataclasses import replace
 
 from sqlmodel import Session
 
@@ -72,9 +73,9 @@ class Engine:
                *, first_contact: bool) -> tuple[Understanding, list[OutboundMessage]]:
         body = inbound.body.strip()
         command = self.content.command(normalize(body)) if body else None
-        parse = bool(body) and len(body) <= MAX_BODY_CHARS and not command
+        # The NLU is asked only when no command, flow or menu number has taken the message.
         understanding = self.understand(body, chosen=contact.language,
-                                        previous=contact.last_language, parse=parse)
+                                        previous=contact.last_language, parse=False)
         turn = Turn(session, contact, inbound, self.content, understanding,
                     first_contact=first_contact)
         if contact.opted_out:
@@ -99,6 +100,8 @@ class Engine:
                 turn.say("after_first_answer")
 
     def _answer_by_intent(self, turn: Turn) -> None:
+        if turn.understanding.nlu is None and turn.text:
+            turn.understanding = replace(turn.understanding, nlu=self.nlu.parse(turn.text))
         result = turn.understanding.nlu
         if self.is_confident(result):
             self._act_on(turn, result.intent)  # type: ignore[union-attr,arg-type]

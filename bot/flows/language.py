@@ -1,5 +1,7 @@
 """Choosing a language explicitly: the choice then wins over detection for this contact."""
 
+from dataclasses import replace
+
 from bot.language import LANGUAGES, Lang
 from bot.turn import Turn
 
@@ -17,6 +19,6 @@ def step(turn: Turn) -> bool:
     chosen = LANGUAGES[int(choice) - 1]
     turn.contact.language = str(chosen)
     turn.clear_flow()
-    turn.understanding = type(turn.understanding)(turn.text, Lang(chosen), turn.understanding.nlu)
+    turn.understanding = replace(turn.understanding, language=Lang(chosen))
     turn.say("language_set")
     return True

@@ -133,8 +133,8 @@ def test_engine_human_request_is_recorded(db, bot, content):
 
 def test_engine_complaint_status_reports_the_handoff_date(db, bot, content, fake_nlu):
     fake_nlu.teach("meri shikayat ka kya bana", "complaint_status")
-    assert say(db, bot, "meri shikayat ka kya bana") == content.text("status_none",
-                                                                      Lang.UR_LATN)
+    assert say(db, bot, "meri shikayat ka kya bana").startswith(
+        content.text("status_none", Lang.UR_LATN))
     say(db, bot, "7")
     assert "20" in say(db, bot, "meri shikayat ka kya bana")
 
