@@ -54,18 +54,19 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _PASHTO_WORDS = frozenset(
     "زه زما ستا ده کې کښې کښی څه څنګه چېرته څومره غواړم ولې سره په یې وي شوی شوې "
     "کړم کړئ کړه ورکړ لري لرم نشته دلته هلته تاسو ستاسو موږ مونږ زموږ څوک کوم شي شم لکه "
-    "راته ورته نو اوس ډېر ډیر وکړئ وکړم ووایه ووایئ".translate(_FOLD).split()
+    "راته ورته نو اوس ډېر ډیر وکړئ وکړم ووایه ووایئ ورور".translate(_FOLD).split()
 )
 _PUNJABI_WORDS = frozenset(
     "اے نیں دا دی دے نوں توں وچ وچوں تے نال کتھے کیویں نئیں ہن ہُن ایتھے اوتھے ساڈا ساڈی ساڈے تہاڈا "
     "تہاڈی تہاڈے تسی تسیں اسی سانوں مینوں تینوں اونہوں کیہڑا کیہ کنے گل دسو دس سی سن ہووے "
     "جاندا جاندی کردا کردی رہیا ریا لئی پتر پُتر ویکھ ویکھو پیا ہور اونے ایہہ اوہ ایہدا "
-    "کراں جاواں دیندا دیندے لیندا وکھائے وکھاؤ نواں گھٹ دیو".translate(_FOLD).split()
+    "کراں جاواں دیندا دیندے لیندا وکھائے وکھاؤ نواں گھٹ دیو چنگا چنگی چنگے فیر اج ویر "
+    "راکھا".translate(_FOLD).split()
 )
 _URDU_WORDS = frozenset(
     "ہے ہیں کا کے کو سے نہیں کیا کیسے کہاں کتنی کتنا کتنے رہا رہی ہوں آپ اور لیکن چاہیے "
     "کریں کرنا ہوا تھا تھی یہ وہ مجھے ہمیں بتائیں بتاؤ ہوگا ہوگی گئی گئے دیا لیا کوئی کچھ "
-    "میرا میری میرے جاتا جاتی".translate(_FOLD).split()
+    "جاتا جاتی".translate(_FOLD).split()
 )
 _ROMAN_URDU_WORDS = _words(
     """
@@ -75,8 +76,13 @@ _ROMAN_URDU_WORDS = _words(
     shikayat wala wali raha rahi rha rhi gaya gya diya dia liya lia hoga hogi tha thi koi
     kuch kuchh bata batao btao batain batayen yeh woh wo hum humein ham kr ni abhi baat baad
     pehle lekin magar sab bohat bohot bht jata jati milegi mila mili dena lena hota hoti si
-    nu vich kithe kiven tusi sanu mainu hun keh ae karni karne hai? plz krdo krdi kiya liye
-    liay
+    nu vich kithe kiven tusi sanu mainu hun keh ae karni karne plz krdo krdi kiya liye liay
+    likho likhen likhain pe par aya ayi aaya lagta lagti asli naqli kon kaun kis kisi wapis
+    wapas milta milti rahe rhe hua hui hue tum tumhara ab phir aaj saal mahine mahina ghar
+    beta beti behen ammi abbu shohar naukri kaam kam paisa rupay rupaye hazar lakh jaldi
+    zaroor theek thik sahi galat kyun kyon kyu jao jana jane karwao chahta chahti mujhy muje
+    hamein hamara hamari unka unki uska uski iska iski yahan wahan bahar sath saath bhi sirf
+    bas jee han haan nahin na
     """
 )
 _ENGLISH_WORDS = _words(
@@ -86,6 +92,29 @@ _ENGLISH_WORDS = _words(
     get give want need about on at after before did be been any all much many money job work
     paid pay tell know legal son brother father mother husband took taken kept still since
     months year years help they them their our we us going abroad sent told said asked
+    """
+)
+
+
+# English content words: weaker evidence than function words, since Roman Urdu borrows them
+# ("agent", "fees"), but they decide a message with no function words ("check licence 2214").
+_ENGLISH_CONTENT = _words(
+    """
+    switch english urdu punjabi pashto check checking licence license registration register
+    documents document human person people staff weather tomorrow today yesterday talk speak
+    call phone number office status update reference complaint complain fraud fake scam
+    company employer sponsor contract copy agreement salary wages wage passport visa visit
+    work worker job jobs agent agency fee fees charge charges payment receipt bank cash
+    money rupees legal illegal allowed protector insurance welfare fund embassy consulate
+    government police help menu options language thanks thank hello bye goodbye good morning
+    evening brother sister daughter wife son husband family home village city country abroad
+    saudi dubai qatar oman kuwait bahrain malaysia new different changed less more still
+    since months weeks days hours overtime food hotel driver electrician labour labor
+    unpaid paid pay return returned back keep keeps kept holding held taken stolen cheated
+    recruiter recruitment permission demand documents procedure process information details
+    problem issue question answer real genuine original valid suspended cancelled expired
+    list website online file report against urgent danger safe cricket match score recipe
+    joke loan mobile package bill result exam weather rain hot cold tell show give send
     """
 )
 
@@ -132,16 +161,19 @@ def _detect_arabic_script(text: str) -> Detection:
         return Detection(Lang.UR, False)
     if pashto == best:
         return Detection(Lang.PS, pashto > max(punjabi, urdu))
-    if punjabi > urdu:
+    # A Punjabi marker (دا، نوں، وچ، اے) is rarer in Urdu than any Urdu word is in Punjabi,
+    # which borrows ہے and کے freely: a tie goes to Punjabi.
+    if punjabi and punjabi >= urdu:
         return Detection(Lang.PA, True)
-    return Detection(Lang.UR, urdu > punjabi)
+    return Detection(Lang.UR, True)
 
 
 def _detect_latin(text: str) -> Detection:
     words = _WORD.findall(squeeze(text.lower()))
-    roman = _score(words, _ROMAN_URDU_WORDS)
-    english = _score(words, _ENGLISH_WORDS)
-    if roman == english:
+    roman = 2 * _score(words, _ROMAN_URDU_WORDS)
+    english = 2 * _score(words, _ENGLISH_WORDS) + _score(words, _ENGLISH_CONTENT)
+    if roman == english or max(roman, english) < 2:
+        # Too little to tell: Roman Urdu is how most people here write in Latin letters.
         return Detection(Lang.UR_LATN, False)
     return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
 

@@ -1,0 +1,135 @@
+"""`make nlu-eval`: train on nlu_data/data, judge on the held-out nlu_data/tests/messages.yml.
+
+Reports intent accuracy (overall, per language form, per intent F1), language detection, the
+confused pairs, a keyword baseline on the same messages, training time, model size and parse
+latency, and writes the markdown report to nlu_data/tests/REPORT.md.
+"""
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from bot.language import LANGUAGES, detect, normalize
+from bot.nlu import KeywordClassifier, RasaClient
+from bot.nlu_server import RASA_BIN, start_rasa, stop, wait_until_ready
+from bot.settings import PROJECT_ROOT
+
+NLU_DIR = PROJECT_ROOT / "nlu_data"
+TEST_FILE = NLU_DIR / "tests" / "messages.yml"
+REPORT = NLU_DIR / "tests" / "REPORT.md"
+
+
+def train(out: Path) -> tuple[Path, float]:
+    started = time.monotonic()
+    subprocess.run([str(RASA_BIN), "train", "nlu", "--config", "config.yml", "--nlu", "data",
+                    "--domain", "domain.yml", "--out", str(out), "--quiet"],
+                   cwd=NLU_DIR, check=True, env={"RASA_TELEMETRY_ENABLED": "false",
+                                                 "TF_CPP_MIN_LOG_LEVEL": "2",
+                                                 "PATH": "/usr/bin:/bin"})
+    return next(out.glob("*.tar.gz")), time.monotonic() - started
+
+
+def f1_table(pairs: list[tuple[str, str]]) -> dict[str, tuple[float, float, float, int]]:
+    """intent -> (precision, recall, F1, support) from (expected, predicted) pairs."""
+    table = {}
+    for intent in sorted({e for e, _ in pairs}):
+        tp = sum(1 for e, p in pairs if e == p == intent)
+        predicted = sum(1 for _, p in pairs if p == intent)
+        support = sum(1 for e, _ in pairs if e == intent)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        table[intent] = (precision, recall, f1, support)
+    return table
+
+
+def accuracy(pairs: list[tuple[str, str]]) -> float:
+    return sum(1 for e, p in pairs if e == p) / len(pairs) if pairs else 0.0
+
+
+def evaluate(model: Path, messages: list[dict]) -> dict:
+    port = 5905
+    url = f"http://127.0.0.1:{port}"
+    process = start_rasa(port, model=model)
+    try:
+        wait_until_ready(url, process)
+        client = RasaClient(url, timeout=10)
+        keywords = KeywordClassifier.from_file(NLU_DIR / "keywords.yml")
+        rows, latencies = [], []
+        for message in messages:
+            detected = detect(message["text"]).language
+            text = normalize(message["text"], detected)
+            started = time.perf_counter()
+            result = client.parse(text)
+            latencies.append((time.perf_counter() - started) * 1000)
+            rows.append({**message, "predicted": result.intent or "none",
+                         "baseline": keywords.parse(text).intent or "out_of_scope",
+                         "detected": str(detected)})
+        return {"rows": rows, "latencies": latencies}
+    finally:
+        stop(process)
+
+
+def render(rows: list[dict], latencies: list[float], train_seconds: float | None,
+           model_bytes: int) -> str:
+    pairs = [(r["intent"], r["predicted"]) for r in rows]
+    baseline = [(r["intent"], r["baseline"]) for r in rows]
+    long_rows = [r for r in rows if len(r["text"].split()) >= 3]
+    lines = ["# NLU evaluation", "",
+             f"Held-out test set: `nlu_data/tests/messages.yml`, {len(rows)} messages, never "
+             "used for training. Regenerate with `make nlu-eval`.", "",
+             "| measure | Rasa model | keyword baseline |", "|---|---|---|",
+             f"| intent accuracy, all | {accuracy(pairs):.1%} | {accuracy(baseline):.1%} |"]
+    for language in LANGUAGES:
+        subset = [r for r in rows if r["language"] == language]
+        model_acc = accuracy([(r["intent"], r["predicted"]) for r in subset])
+        base_acc = accuracy([(r["intent"], r["baseline"]) for r in subset])
+        lines.append(f"| intent accuracy, `{language}` ({len(subset)}) | {model_acc:.1%} | "
+                     f"{base_acc:.1%} |")
+    detect_all = sum(r["detected"] == r["language"] for r in rows) / len(rows)
+    detect_long = sum(r["detected"] == r["language"] for r in long_rows) / len(long_rows)
+    lines += ["", "| language detection | accuracy |", "|---|---|",
+              f"| all messages ({len(rows)}) | {detect_all:.1%} |",
+              f"| messages of 3+ words ({len(long_rows)}) | {detect_long:.1%} |"]
+    for language in LANGUAGES:
+        subset = [r for r in long_rows if r["language"] == language]
+        share = sum(r["detected"] == language for r in subset) / len(subset) if subset else 0
+        lines.append(f"| `{language}`, 3+ words ({len(subset)}) | {share:.1%} |")
+    lines += ["", "| intent | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for intent, (p, r, f, n) in f1_table(pairs).items():
+        lines.append(f"| {intent} | {p:.2f} | {r:.2f} | {f:.2f} | {n} |")
+    confused = Counter((e, p) for e, p in pairs if e != p).most_common(12)
+    lines += ["", "Most confused (expected → predicted):", ""]
+    lines += [f"- {e} → {p}: {n}" for (e, p), n in confused] or ["- none"]
+    ordered = sorted(latencies)
+    lines += ["", "| cost | value |", "|---|---|",
+              f"| training time (2 cores) | {train_seconds:.0f} s |" if train_seconds else
+              "| training time | (model given, not trained) |",
+              f"| model size | {model_bytes / 1e6:.1f} MB |",
+              f"| parse latency p50 | {statistics.median(ordered):.1f} ms |",
+              f"| parse latency p95 | {ordered[int(len(ordered) * 0.95) - 1]:.1f} ms |"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, help="evaluate this model instead of training")
+    parser.add_argument("--report", type=Path, default=REPORT)
+    args = parser.parse_args()
+    messages = yaml.safe_load(TEST_FILE.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        model, seconds = (args.model, None) if args.model else train(Path(tmp))
+        result = evaluate(model, messages)
+        report = render(result["rows"], result["latencies"], seconds, model.stat().st_size)
+    args.report.write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
