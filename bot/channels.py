@@ -45,15 +45,18 @@ def fits(text: str, channel: Channel, *, sms_max_segments: int) -> bool:
 
 
 def paginate(
-    text: str, channel: Channel, *, more_hint: str, sms_max_segments: int
+    text: str, channel: Channel, *, more_hint: str, sms_max_segments: int,
+    continues: bool = False,
 ) -> tuple[str, str]:
     """Split `text` into a first page that fits the channel (ending with `more_hint`) and the rest.
 
     Cuts at a line break, else a sentence end, else a space, never inside a word; returns
-    (text, "") when it already fits.
+    (text, "") when it already fits. `continues`: more follows from elsewhere, so the page
+    ends with the hint even when `text` itself fits.
     """
-    if fits(text, channel, sms_max_segments=sms_max_segments):
-        return text, ""
+    whole = f"{text}\n{more_hint}" if continues else text
+    if fits(whole, channel, sms_max_segments=sms_max_segments):
+        return whole, ""
     cut = _longest_fitting_prefix(text, channel, more_hint, sms_max_segments)
     for boundary in ("\n", ". ", "۔ ", "? ", " "):
         at = text.rfind(boundary, 0, cut)

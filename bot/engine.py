@@ -11,7 +11,7 @@ from dataclasses import replace
 from sqlmodel import Session
 
 from bot import flows
-from bot.channels import Channel, paginate
+from bot.channels import Channel, fits, paginate
 from bot.content import Content, get_content
 from bot.conversations import Contact, utcnow
 from bot.intents import ACTION_FOR_INTENT
@@ -97,7 +97,7 @@ class Engine:
         else:
             self._answer_by_intent(turn)
             if turn.first_contact and turn.understanding.intent not in {"greet", "menu"}:
-                turn.say("after_first_answer")
+                turn.optional.append(self.content.text("after_first_answer", turn.language))
 
     def _answer_by_intent(self, turn: Turn) -> None:
         if turn.understanding.nlu is None and turn.text:
@@ -138,18 +138,20 @@ class Engine:
     # ---- output ----
 
     def _paginate(self, turn: Turn, text: str) -> tuple[str, str]:
-        hint = self.content.text("more_hint", turn.language)
-        page, rest = paginate(text, turn.channel, more_hint=hint,
-                              sms_max_segments=self.sms_max_segments)
-        if turn.more and not rest:
-            if turn.channel == Channel.SMS:
-                page, rest = paginate(f"{text}\n{hint}", turn.channel, more_hint=hint,
-                                      sms_max_segments=self.sms_max_segments)
-                if not rest:
-                    return page, turn.more
-                return page, f"{rest}\n\n{turn.more}".replace(f"\n{hint}", "")
-            return f"{text}\n{hint}", turn.more
+        """The page to send now and the text kept for MORE (overflow, then the topic's MORE)."""
+        page, rest = paginate(text, turn.channel,
+                              more_hint=self.content.text("more_hint", turn.language),
+                              sms_max_segments=self.sms_max_segments, continues=bool(turn.more))
         return page, "\n\n".join(p for p in (rest, turn.more) if p)
+
+    def _with_optional(self, turn: Turn, text: str) -> str:
+        """Adds the optional parts (hints) only where they fit on the answer's one page."""
+        hint = "\n" + self.content.text("more_hint", turn.language) if turn.more else ""
+        for extra in turn.optional:
+            candidate = f"{text}\n\n{extra}"
+            if fits(candidate + hint, turn.channel, sms_max_segments=self.sms_max_segments):
+                text = candidate
+        return text
 
     def _finish(self, turn: Turn) -> tuple[Understanding, list[OutboundMessage]]:
         contact = turn.contact
@@ -157,7 +159,7 @@ class Engine:
         contact.updated_at = utcnow()
         if not turn.parts:
             return turn.understanding, []
-        page, rest = self._paginate(turn, "\n\n".join(turn.parts))
+        page, rest = self._paginate(turn, self._with_optional(turn, "\n\n".join(turn.parts)))
         state = dict(turn.state)
         state.pop("more", None)
         if rest:

@@ -69,6 +69,8 @@ class Turn:
     understanding: Understanding
     first_contact: bool = False
     parts: list[str] = field(default_factory=list)
+    # Sent only if they fit on the same page as the answer (e.g. the first-contact hint).
+    optional: list[str] = field(default_factory=list)
     # Text held back for "MORE", before pagination.
     more: str = ""
 

@@ -12,8 +12,9 @@ ACTIVE_FLOWS = {"choices": menu, "language": language}
 
 
 def run_command(turn: Turn, command: str) -> bool:
-    """Global commands work at every step. Digits that a waiting flow expects are not commands."""
-    if turn.text.isdigit() and turn.state.get("flow") in ACTIVE_FLOWS:
+    """Global commands work at every step. Digits that a waiting flow expects are not commands,
+    except 0, which is the menu everywhere."""
+    if turn.text.isdigit() and turn.text != "0" and turn.state.get("flow") in ACTIVE_FLOWS:
         return False
     if command == "menu":
         turn.clear_flow()

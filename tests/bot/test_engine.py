@@ -172,3 +172,15 @@ def test_engine_every_ui_key_used_by_code_exists_in_all_languages(content):
     for key in ("welcome", "menu", "more_hint", "fallback", "error", "title_menu",
                 "title_language", "title_handoff", "title_complaint_status"):
         assert set(content.ui[key]) == set(LANGUAGES)
+
+
+def test_engine_zero_leaves_a_choice_list_for_the_menu(db, bot, content):
+    say(db, bot, "1")  # a choice list is waiting
+    assert content.text("menu", Lang.UR_LATN) in say(db, bot, "0")
+
+
+def test_engine_first_sms_answer_is_not_cut_for_the_welcome_hint(db, bot, content, fake_nlu):
+    fake_nlu.teach("ایجنٹ کتنی فیس لے سکتا ہے", "ask_fees")
+    reply = say(db, bot, "ایجنٹ کتنی فیس لے سکتا ہے", channel=Channel.SMS)
+    assert reply.startswith(content.fill(content.topics["fees"].sms[Lang.UR]))
+    assert sms_segments(reply) <= 3
