@@ -34,13 +34,16 @@ $(NLU_VENV)/.installed: requirements/nlu.txt
 	touch $@
 
 # Retrained whenever the training data or the pipeline is newer than the model.
-$(MODEL_STAMP): $(NLU_DATA) $(NLU_VENV)/.installed
+$(MODEL_STAMP): $(NLU_DATA) bot/language.py $(VENV)/.installed $(NLU_VENV)/.installed
 	$(MAKE) nlu-train
 
-nlu-train: $(NLU_VENV)/.installed
+# The examples pass through the app's normalizer first (bot/nlu_build.py), so the model learns
+# exactly the tokens the app will send it.
+nlu-train: $(VENV)/.installed $(NLU_VENV)/.installed
 	mkdir -p nlu_data/models
-	cd nlu_data && time ../$(NLU_VENV)/bin/rasa train nlu --config config.yml --nlu data \
-	  --domain domain.yml --out models --quiet
+	$(VENV)/bin/python -m bot.nlu_build
+	cd nlu_data && time ../$(NLU_VENV)/bin/rasa train nlu --config config.yml \
+	  --nlu build/data --domain domain.yml --out models --quiet
 	ls -t nlu_data/models/*.tar.gz | tail -n +4 | xargs -r rm --  # keep the 3 newest
 	touch $(MODEL_STAMP)
 

@@ -78,6 +78,22 @@ def content_check() -> None:
     click.echo(f"content OK: {len(loaded.topics)} topics, {len(loaded.ui)} texts, 5 languages")
 
 
+@content.command("export")
+@click.option("--out", type=click.Path(dir_okay=False), default="var/content-review.html",
+              show_default=True)
+def content_export(out: str) -> None:
+    """Write every text side by side in five languages (HTML) for native-speaker review."""
+    from pathlib import Path
+
+    from bot.content import get_content
+    from bot.content_export import export_html
+
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(export_html(get_content(get_settings().content_dir)), encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.option("--jsonl", is_flag=True, help="one message per stdin line, one JSON object per line")

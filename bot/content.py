@@ -75,6 +75,11 @@ class Content:
         }
         return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
+    def fill_contacts(self, text: str) -> str:
+        """Contacts filled in, the code's own placeholders ({date}...) left visible."""
+        return PLACEHOLDER.sub(lambda m: self.contacts[m.group(1)].value
+                               if m.group(1) in self.contacts else m.group(0), text)
+
     def topic_for_intent(self, intent: str) -> Topic | None:
         return next((t for t in self.topics.values() if intent in t.intents), None)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.channels import sms_segments
 from bot.intents import ACTION_FOR_INTENT, ACTIONS, INTENTS
-from bot.language import LANGUAGES, detect
+from bot.language import _ENGLISH_WORDS, LANGUAGES, Lang, detect
 
 if TYPE_CHECKING:
     from bot.content import Content
@@ -29,6 +29,7 @@ def check_consistency(content: Content) -> list[str]:
         *_limit_problems(content),
         *_routing_problems(content),
         *_language_problems(content),
+        *_english_word_problems(content),
     ]
 
 
@@ -59,7 +60,7 @@ def _limit_problems(content: Content) -> list[str]:
     for topic in content.topics.values():
         where = f"topics/{topic.id}.yml"
         for language, text in topic.sms.items():
-            sent = content.fill(text) + "\n" + hints.get(language, "")
+            sent = content.fill_contacts(text) + "\n" + hints.get(language, "")
             if sms_segments(sent) > TOPIC_SMS_SEGMENTS:
                 problems.append(
                     f"{where} sms [{language}]: {sms_segments(sent)} SMS segments with the MORE "
@@ -68,9 +69,10 @@ def _limit_problems(content: Content) -> list[str]:
         for part, limit in (("whatsapp", LONG_TEXT_CHARS), ("more", LONG_TEXT_CHARS),
                             ("title", TITLE_CHARS)):
             for language, text in getattr(topic, part).items():
-                if len(content.fill(text)) > limit:
-                    problems.append(f"{where} {part} [{language}]: {len(content.fill(text))} "
-                                    f"characters (max {limit})")
+                length = len(content.fill_contacts(text))
+                if length > limit:
+                    problems.append(f"{where} {part} [{language}]: {length} characters "
+                                    f"(max {limit})")
     for key, texts in content.ui.items():
         for language, text in texts.items():
             if len(text) > UI_TEXT_CHARS:
@@ -126,3 +128,36 @@ def _without_shared_lines(content: Content, where: str, text: str) -> str:
     texts = content.ui[where.split()[1]].values()
     shared = set.intersection(*(set(t.splitlines()) for t in texts))
     return "\n".join(line for line in text.splitlines() if line not in shared)
+
+
+# Latin words that may stand inside Urdu, Punjabi and Pashto texts: names, acronyms, the
+# commands people type, and rule references. Anything else in Latin letters is untranslated.
+ALLOWED_LATIN = frozenset("""
+    oep oeps be oe fia opf ilo fsa dg cwa protector whatsapp facebook sms more stop start menu
+    state life er r eo s xviii xiii xvi vi vii viii a i ii iii iv gpog mrc roman urdu english
+    rs pk www gov org mlk lhr khi pew rwp
+""".split())
+# English function words have no place in Roman Urdu either ("agent" and "visa" do).
+ROMAN_URDU_ALLOWED_ENGLISH = frozenset({"i", "a", "do", "to", "me", "on", "or", "is", "us"})
+# Proper names and fixed terms that stay in English whatever the language.
+NAMES = re.compile(
+    r"BE&OE|Protector of Emigrants|Migrant Resource Centres?|Community Welfare Attach\w*|"
+    r"work permit|\bIT\b|r\.\d+[A-Z]?", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _english_word_problems(content: Content) -> list[str]:
+    problems = []
+    for where, language, text in _all_texts(content):
+        text = PLACEHOLDER.sub(" ", _without_shared_lines(content, where, text))
+        text = NAMES.sub(" ", text)
+        words = {w.lower() for w in _LATIN_WORD.findall(text)}
+        if language in {Lang.UR, Lang.PA, Lang.PS}:
+            stray = sorted(words - ALLOWED_LATIN)
+        elif language == Lang.UR_LATN:
+            stray = sorted((words & _ENGLISH_WORDS) - ROMAN_URDU_ALLOWED_ENGLISH)
+        else:
+            continue
+        if stray:
+            problems.append(f"{where}: English words left in a {language} text: {stray}")
+    return problems

@@ -6,6 +6,7 @@ latency, and writes the markdown report to nlu_data/tests/REPORT.md.
 """
 
 import argparse
+import hashlib
 import statistics
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ import yaml
 
 from bot.language import LANGUAGES, detect, normalize
 from bot.nlu import KeywordClassifier, RasaClient
+from bot.nlu_build import build
 from bot.nlu_server import RASA_BIN, start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT
 
@@ -25,9 +27,22 @@ TEST_FILE = NLU_DIR / "tests" / "messages.yml"
 REPORT = NLU_DIR / "tests" / "REPORT.md"
 
 
+def fingerprint() -> str:
+    """Hash of everything the report's figures depend on: regenerate when it changes."""
+    paths = [NLU_DIR / "config.yml", NLU_DIR / "domain.yml", NLU_DIR / "keywords.yml",
+             TEST_FILE, PROJECT_ROOT / "bot" / "language.py",
+             *sorted((NLU_DIR / "data").glob("*.yml"))]
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def train(out: Path) -> tuple[Path, float]:
     started = time.monotonic()
-    subprocess.run([str(RASA_BIN), "train", "nlu", "--config", "config.yml", "--nlu", "data",
+    build()
+    subprocess.run([str(RASA_BIN), "train", "nlu", "--config", "config.yml", "--nlu",
+                    "build/data",
                     "--domain", "domain.yml", "--out", str(out), "--quiet"],
                    cwd=NLU_DIR, check=True, env={"RASA_TELEMETRY_ENABLED": "false",
                                                  "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -83,7 +98,9 @@ def render(rows: list[dict], latencies: list[float], train_seconds: float | None
     long_rows = [r for r in rows if len(r["text"].split()) >= 3]
     lines = ["# NLU evaluation", "",
              f"Held-out test set: `nlu_data/tests/messages.yml`, {len(rows)} messages, never "
-             "used for training. Regenerate with `make nlu-eval`.", "",
+             "used for training. Regenerate with `make nlu-eval` whenever the data changes "
+             "(a test compares the fingerprint).", "",
+             f"Data fingerprint: `{fingerprint()}`", "",
              "| measure | Rasa model | keyword baseline |", "|---|---|---|",
              f"| intent accuracy, all | {accuracy(pairs):.1%} | {accuracy(baseline):.1%} |"]
     for language in LANGUAGES:
