@@ -53,6 +53,7 @@ nlu-serve: $(MODEL_STAMP)
 
 run: setup
 	$(VENV)/bin/rahnuma db upgrade
+	$(VENV)/bin/rahnuma licences import --if-empty content/samples/licences_sample.csv
 	$(VENV)/bin/rahnuma serve
 
 lint: $(VENV)/.installed

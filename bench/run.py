@@ -2,8 +2,8 @@
 
 Starts Rasa and `rahnuma serve` as separate processes (as in production), sends signed
 WhatsApp/SMS messages from the held-out test set, and measures the webhook latency, the bare
-Rasa parse latency on the same texts, and the peak memory of both processes. Writes
-bench/results/latest.json and latest.md.
+Rasa parse latency on the same texts, the peak memory of both processes, and licence lookups
+in a registry of 10,000 licences. Writes bench/results/latest.json and latest.md.
 """
 
 import argparse
@@ -21,6 +21,7 @@ import httpx
 import yaml
 from twilio.request_validator import RequestValidator
 
+from bench import licence_lookup
 from bot.language import normalize
 from bot.nlu_server import start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT
@@ -115,10 +116,11 @@ def main() -> None:
             if app:
                 stop(app)
             stop(rasa)
+        lookups = licence_lookup.measure(f"sqlite:///{tmp}/licences.db")
     result = {"messages": args.messages, "database": "sqlite", "sequential": True,
               "machine": f"{platform.machine()}, {os.cpu_count()} cores",
               **summary("webhook", timings["webhook_ms"]),
-              **summary("rasa_parse", timings["parse_ms"]), **memory}
+              **summary("rasa_parse", timings["parse_ms"]), **memory, **lookups}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Benchmark", "", f"{args.messages} signed messages, one at a time, real Rasa "

@@ -61,6 +61,42 @@ def db_upgrade() -> None:
 
 
 @main.group()
+def licences() -> None:
+    """The registry of licensed recruiting agents (OEPs)."""
+
+
+@licences.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="check and count, write nothing")
+@click.option("--skip-bad-rows", is_flag=True, help="import the good rows of a file with bad ones")
+@click.option("--if-empty", is_flag=True, help="only when the registry has no licences yet")
+def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: bool) -> None:
+    """Import the official list (CSV: licence_no,name,proprietor,address,city,phone,status,
+    valid_until). All or nothing; malformed rows are reported by line number."""
+    from pathlib import Path
+
+    from sqlmodel import select
+
+    from bot.db import get_engine, session_scope
+    from bot.licence_import import ImportRefused, decode, import_licences
+    from bot.licences import Licence
+
+    with session_scope(get_engine(get_settings().database_url)) as session:
+        if if_empty and session.exec(select(Licence.id).limit(1)).first():
+            click.echo("the licence registry already has licences: nothing imported")
+            return
+        text = decode(Path(file).read_bytes())
+        try:
+            report = import_licences(session, text, file_name=file, dry_run=dry_run,
+                                     skip_bad_rows=skip_bad_rows)
+        except ImportRefused as refused:
+            click.echo(refused.report.summary(), err=True)
+            raise SystemExit("refused: nothing imported (fix the rows or use --skip-bad-rows)") \
+                from None
+    click.echo(report.summary())
+
+
+@main.group()
 def content() -> None:
     """Content base commands."""
 

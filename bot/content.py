@@ -145,8 +145,12 @@ def _load_commands(raw: dict) -> dict[str, frozenset[str]]:
 
 def load_content(directory: Path) -> Content:
     problems: list[str] = []
-    ui = {key: _texts(value, f"ui.yml {key}", problems)
-          for key, value in (_read_yaml(directory / "ui.yml") or {}).items()}
+    ui: dict[str, Texts] = {}
+    for path in [directory / "ui.yml", *sorted((directory / "ui").glob("*.yml"))]:
+        for key, value in (_read_yaml(path) or {}).items():
+            if key in ui:
+                problems.append(f"{path.name} {key}: defined twice")
+            ui[key] = _texts(value, f"ui.yml {key}", problems)
     topics = {}
     for path in sorted((directory / "topics").glob("*.yml")):
         topic = _load_topic(path, problems)

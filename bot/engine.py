@@ -94,6 +94,8 @@ class Engine:
             pass
         elif turn.text.isdigit() and turn.text in self.content.menu:
             flows.menu.choose(turn, turn.text)
+        elif flows.licence_check.mentions_licence(turn):
+            flows.licence_check.start(turn)
         else:
             self._answer_by_intent(turn)
             if turn.first_contact and turn.understanding.intent not in {"greet", "menu"}:

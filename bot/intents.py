@@ -16,6 +16,7 @@ ACTION_FOR_INTENT: dict[str, str] = {
     "change_language": "language",
     "human_handoff": "handoff",
     "complaint_status": "complaint_status",
+    "check_licence": "licence_check",
     "out_of_scope": "out_of_scope",
 }
 ACTIONS = frozenset(ACTION_FOR_INTENT.values())

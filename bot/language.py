@@ -47,6 +47,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# "ایف آئی اے" (FIA) ends in اے, which is otherwise Punjabi's "is".
+_SPELLED_ACRONYMS = re.compile(r"(ایف|پی) آئی اے")
+
 _PASHTO_LETTERS = frozenset("ټډړږښځڅګڼېۍ")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -54,7 +57,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _PASHTO_WORDS = frozenset(
     "زه زما ستا ده کې کښې کښی څه څنګه چېرته څومره غواړم ولې سره په یې وي شوی شوې "
     "کړم کړئ کړه ورکړ لري لرم نشته دلته هلته تاسو ستاسو موږ مونږ زموږ څوک کوم شي شم لکه "
-    "راته ورته نو اوس ډېر ډیر وکړئ وکړم ووایه ووایئ ورور".translate(_FOLD).split()
+    "راته ورته نو اوس ډېر ډیر وکړئ وکړم ووایه ووایئ ورور ته ما چې چی".translate(_FOLD).split()
 )
 _PUNJABI_WORDS = frozenset(
     "اے نیں دا دی دے نوں توں وچ وچوں تے نال کتھے کیویں نئیں ہن ہُن ایتھے اوتھے ساڈا ساڈی ساڈے تہاڈا "
@@ -76,13 +79,13 @@ _ROMAN_URDU_WORDS = _words(
     shikayat wala wali raha rahi rha rhi gaya gya diya dia liya lia hoga hogi tha thi koi
     kuch kuchh bata batao btao batain batayen yeh woh wo hum humein ham kr ni abhi baat baad
     pehle lekin magar sab bohat bohot bht jata jati milegi mila mili dena lena hota hoti si
-    nu vich kithe kiven tusi sanu mainu hun keh ae karni karne plz krdo krdi kiya liye liay
+    nu vich kithe kiven tusi sanu mainu hun keh ae karni karne krdo krdi kiya liye liay
     likho likhen likhain pe par aya ayi aaya lagta lagti asli naqli kon kaun kis kisi wapis
     wapas milta milti rahe rhe hua hui hue tum tumhara ab phir aaj saal mahine mahina ghar
     beta beti behen ammi abbu shohar naukri kaam kam paisa rupay rupaye hazar lakh jaldi
     zaroor theek thik sahi galat kyun kyon kyu jao jana jane karwao chahta chahti mujhy muje
     hamein hamara hamari unka unki uska uski iska iski yahan wahan bahar sath saath bhi sirf
-    bas jee han haan nahin na
+    bas jee han haan nahin na dikhao dikha dikhayen bhejo bhej bhejen
     """
 )
 _ENGLISH_WORDS = _words(
@@ -91,7 +94,8 @@ _ENGLISH_WORDS = _words(
     it this that there have has please where when which who why should would could will from
     get give want need about on at after before did be been any all much many money job work
     paid pay tell know legal son brother father mother husband took taken kept still since
-    months year years help they them their our we us going abroad sent told said asked
+    months year years help they them their our we us going abroad sent told said asked u cn
+    thx thnx gud hlo rply wat wht hw
     """
 )
 
@@ -114,7 +118,8 @@ _ENGLISH_CONTENT = _words(
     recruiter recruitment permission demand documents procedure process information details
     problem issue question answer real genuine original valid suspended cancelled expired
     list website online file report against urgent danger safe cricket match score recipe
-    joke loan mobile package bill result exam weather rain hot cold tell show give send
+    joke loan mobile package bill result exam weather rain hot cold tell show give send verify
+    offer sir madam
     """
 )
 
@@ -152,8 +157,10 @@ def detect(text: str) -> Detection:
 
 
 def _detect_arabic_script(text: str) -> Detection:
+    text = _SPELLED_ACRONYMS.sub(" ", text)
     words = _WORD.findall(text.translate(_FOLD))
-    pashto = 2 * sum(1 for c in text if c in _PASHTO_LETTERS) + _score(words, _PASHTO_WORDS)
+    pashto = 2 * sum(1 for c in text if c in _PASHTO_LETTERS) + _score(words, _PASHTO_WORDS) \
+        + 2 * words.count("د")  # the particle "of": never a word on its own in Urdu/Punjabi
     punjabi = _score(words, _PUNJABI_WORDS)
     urdu = _score(words, _URDU_WORDS)
     best = max(pashto, punjabi, urdu)
@@ -169,13 +176,19 @@ def _detect_arabic_script(text: str) -> Detection:
 
 
 def _detect_latin(text: str) -> Detection:
+    """Grammar words decide (Roman Urdu always has hai/ka/ko/kaise, English the/is/my...); a
+    message with neither is English only if several English content words say so."""
     words = _WORD.findall(squeeze(text.lower()))
-    roman = 2 * _score(words, _ROMAN_URDU_WORDS)
-    english = 2 * _score(words, _ENGLISH_WORDS) + _score(words, _ENGLISH_CONTENT)
-    if roman == english or max(roman, english) < 2:
-        # Too little to tell: Roman Urdu is how most people here write in Latin letters.
-        return Detection(Lang.UR_LATN, False)
-    return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
+    roman = _score(words, _ROMAN_URDU_WORDS)
+    english = _score(words, _ENGLISH_WORDS)
+    if roman or english:
+        if roman == english:
+            return Detection(Lang.UR_LATN, False)
+        return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
+    if _score(words, _ENGLISH_CONTENT) >= 2:
+        return Detection(Lang.EN, True)
+    # Too little to tell: Roman Urdu is how most people here write in Latin letters.
+    return Detection(Lang.UR_LATN, False)
 
 
 def fold(text: str) -> str:

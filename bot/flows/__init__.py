@@ -4,11 +4,11 @@ The state's "flow" names the module that gets the next message; a flow returns T
 `step` when it consumed the message, False to let the engine treat it as a new question.
 """
 
-from bot.flows import complaint_status, handoff, language, menu, subscription
+from bot.flows import complaint_status, handoff, language, licence_check, menu, subscription
 from bot.turn import Turn
 
 # Flows that may be waiting for the person's next message.
-ACTIVE_FLOWS = {"choices": menu, "language": language}
+ACTIVE_FLOWS = {"choices": menu, "language": language, "licence_check": licence_check}
 
 
 def run_command(turn: Turn, command: str) -> bool:
@@ -35,6 +35,8 @@ def run_action(turn: Turn, action: str) -> bool:
         language.start(turn)
     elif action == "handoff":
         handoff.request(turn)
+    elif action == "licence_check":
+        licence_check.start(turn)
     elif action == "complaint_status":
         complaint_status.answer(turn)
     elif action == "menu":
