@@ -7,7 +7,8 @@ VENV := .venv
 NLU_VENV := .venv-nlu
 RASA_URL ?= http://127.0.0.1:5005
 RASA_PORT := $(shell echo "$(RASA_URL)" | sed -E 's|.*:([0-9]+).*|\1|')
-NLU_DATA := nlu_data/config.yml nlu_data/domain.yml $(wildcard nlu_data/data/*.yml)
+NLU_DATA := nlu_data/config.yml nlu_data/domain.yml $(wildcard nlu_data/data/*.yml) \
+  content/places.yml
 MODEL_STAMP := nlu_data/models/.trained
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -14,7 +14,7 @@ import yaml
 
 from bot.channels import Channel
 from bot.content_check import check_consistency
-from bot.language import LANGUAGES, Lang, normalize
+from bot.language import LANGUAGES, Lang, fold, normalize
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -57,6 +57,13 @@ class MenuItem:
     action: str | None = None
 
 
+@dataclass(frozen=True)
+class Centre:
+    code: str
+    name: str
+    districts: frozenset[str]
+
+
 @dataclass
 class Content:
     ui: dict[str, Texts]
@@ -65,6 +72,11 @@ class Content:
     commands: dict[str, frozenset[str]]
     contacts: dict[str, Contact]
     problems: list[str] = field(default_factory=list)
+    answers: dict[str, frozenset[str]] = field(default_factory=dict)
+    urgent_words: tuple[str, ...] = ()
+    centres: dict[str, Centre] = field(default_factory=dict)
+    default_centre: str = ""
+    countries: dict[str, str] = field(default_factory=dict)  # normalized spelling -> country
 
     def text(self, key: str, language: Lang, **params: object) -> str:
         return self.fill(self.ui[key][language], **params)
@@ -87,6 +99,26 @@ class Content:
         """The global command this whole message is, if any."""
         phrase = normalized_text.strip(" .!?,")
         return next((name for name, words in self.commands.items() if phrase in words), None)
+
+    def answer(self, normalized_text: str) -> str | None:
+        """yes / no / skip / back / cancel, when the whole reply is one of those words."""
+        phrase = normalized_text.strip(" .!?,")
+        return next((name for name, words in self.answers.items() if phrase in words), None)
+
+    def is_urgent(self, normalized_text: str) -> bool:
+        text = f" {fold(normalized_text)} "
+        return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in self.urgent_words)
+
+    def country_in(self, normalized_text: str) -> str | None:
+        """The destination country a message names, if any."""
+        text = f" {fold(normalized_text)} "
+        return next((country for spelling, country in self.countries.items()
+                     if re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text)), None)
+
+    def centre_for(self, district: str | None) -> str:
+        key = (district or "").strip().lower()
+        return next((c.code for c in self.centres.values() if key in c.districts),
+                    self.default_centre)
 
 
 def _read_yaml(path: Path) -> object:
@@ -165,7 +197,19 @@ def load_content(directory: Path) -> Content:
         for number, item in (_read_yaml(directory / "menu.yml") or {}).items()
     }
     commands = _load_commands(_read_yaml(directory / "commands.yml") or {})
-    content = Content(ui, topics, menu, commands, contacts, problems)
+    answers = _load_commands(_read_yaml(directory / "answers.yml") or {})
+    signals = _read_yaml(directory / "signals.yml") or {}
+    urgent = tuple(fold(normalize(str(w))) for w in signals.get("urgent", []))
+    centres_raw = _read_yaml(directory / "centres.yml") or {}
+    centres = {code: Centre(code, str(c["name"]), frozenset(str(d).lower() for d in
+                                                              c.get("districts", [])))
+               for code, c in (centres_raw.get("centres") or {}).items()}
+    places = _read_yaml(directory / "places.yml") or {}
+    countries = {fold(normalize(str(spelling))): country
+                 for country, spellings in (places.get("countries") or {}).items()
+                 for spelling in spellings}
+    content = Content(ui, topics, menu, commands, contacts, problems, answers, urgent, centres,
+                      str(centres_raw.get("default", "")), countries)
     problems.extend(check_consistency(content))
     return content
 

@@ -1,4 +1,4 @@
-"""Contacts, their conversation state, every message in and out, and requests for a person.
+"""Contacts, their conversation state, and every message in and out.
 
 A message is stored before anything can fail on it: the inbound row is committed first, then the
 engine's reply and the new conversation state are committed together.
@@ -56,17 +56,6 @@ class Message(SQLModel, table=True):
     handled_at: datetime | None = None  # inbound: when its reply was stored
 
 
-class HandoffRequest(SQLModel, table=True):
-    """"Talk to a person": kept until the referral queue turns it into a callback referral."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    contact_id: int = Field(foreign_key="contact.id", index=True)
-    message_id: int | None = Field(default=None, foreign_key="message.id")
-    channel: str = Field(max_length=16)
-    language: str = Field(max_length=8)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
 def get_or_create_contact(session: Session, phone: str) -> Contact:
     contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
     if contact:
@@ -87,9 +76,3 @@ def find_inbound(session: Session, sid: str) -> Message | None:
 def replies_to(session: Session, message_id: int) -> list[Message]:
     query = select(Message).where(Message.reply_to_id == message_id).order_by(Message.id)
     return list(session.exec(query))
-
-
-def latest_handoff(session: Session, contact_id: int) -> HandoffRequest | None:
-    query = (select(HandoffRequest).where(HandoffRequest.contact_id == contact_id)
-             .order_by(HandoffRequest.id.desc()))  # type: ignore[union-attr]
-    return session.exec(query).first()

@@ -34,15 +34,18 @@ MAX_BODY_CHARS = 1600
 # How many of the likeliest topics to offer when the NLU is unsure, and how unlikely is too much.
 MAX_CHOICES = 3
 MIN_CHOICE_CONFIDENCE = 0.08
+# After these answers the bot offers to take a complaint.
+OFFER_COMPLAINT_AFTER = frozenset({"passport_held", "unpaid_wages", "contract_substitution"})
 
 
 class Engine:
     def __init__(self, content: Content, nlu: Nlu, *, confidence_threshold: float,
-                 sms_max_segments: int):
+                 sms_max_segments: int, first_response_hours: int = 48):
         self.content = content
         self.nlu = nlu
         self.confidence_threshold = confidence_threshold
         self.sms_max_segments = sms_max_segments
+        self.first_response_hours = first_response_hours
 
     # ---- understanding (shared with the stateless `rahnuma ask`) ----
 
@@ -77,7 +80,7 @@ class Engine:
         understanding = self.understand(body, chosen=contact.language,
                                         previous=contact.last_language, parse=False)
         turn = Turn(session, contact, inbound, self.content, understanding,
-                    first_contact=first_contact)
+                    first_contact=first_contact, first_response_hours=self.first_response_hours)
         if contact.opted_out:
             if command == "start":
                 flows.subscription.start(turn)
@@ -86,7 +89,9 @@ class Engine:
         return self._finish(turn)
 
     def _route(self, turn: Turn, body: str, command: str | None) -> None:
-        if not body:
+        if not body and turn.inbound.media and flows.accepts_media(turn):
+            flows.continue_active(turn)
+        elif not body:
             turn.say("media_unsupported" if turn.inbound.media else "empty")
         elif len(body) > MAX_BODY_CHARS:
             turn.say("too_long")
@@ -98,6 +103,8 @@ class Engine:
             flows.licence_check.start(turn)
         else:
             self._answer_by_intent(turn)
+            if turn.understanding.intent in OFFER_COMPLAINT_AFTER:
+                turn.optional.append(self.content.text("complaint_offer", turn.language))
             if turn.first_contact and turn.understanding.intent not in {"greet", "menu"}:
                 turn.optional.append(self.content.text("after_first_answer", turn.language))
 
@@ -179,4 +186,5 @@ def build_engine(settings: Settings, nlu: Nlu | None = None) -> Engine:
         nlu = ResilientNlu(rasa, keywords, retry_after=settings.nlu_retry_after_seconds)
     return Engine(get_content(settings.content_dir), nlu,
                   confidence_threshold=settings.nlu_confidence_threshold,
-                  sms_max_segments=settings.sms_max_segments)
+                  sms_max_segments=settings.sms_max_segments,
+                  first_response_hours=settings.first_response_hours)

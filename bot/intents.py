@@ -17,6 +17,7 @@ ACTION_FOR_INTENT: dict[str, str] = {
     "human_handoff": "handoff",
     "complaint_status": "complaint_status",
     "check_licence": "licence_check",
+    "file_complaint": "complaint",
     "out_of_scope": "out_of_scope",
 }
 ACTIONS = frozenset(ACTION_FOR_INTENT.values())

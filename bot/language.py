@@ -119,7 +119,7 @@ _ENGLISH_CONTENT = _words(
     problem issue question answer real genuine original valid suspended cancelled expired
     list website online file report against urgent danger safe cricket match score recipe
     joke loan mobile package bill result exam weather rain hot cold tell show give send verify
-    offer sir madam
+    offer sir madam reply make now write read
     """
 )
 

@@ -1,6 +1,9 @@
 """Imports every table module so SQLModel.metadata (and Alembic) knows them all."""
 
-from bot.conversations import Contact, HandoffRequest, Message
+from bot.conversations import Contact, Message
+from bot.evidence import Evidence
 from bot.licences import Licence, LicenceImport
+from bot.referrals import Referral, ReferralEvent
 
-__all__ = ["Contact", "HandoffRequest", "Licence", "LicenceImport", "Message"]
+__all__ = ["Contact", "Evidence", "Licence", "LicenceImport", "Message", "Referral",
+           "ReferralEvent"]

@@ -17,6 +17,7 @@ from bot.settings import PROJECT_ROOT
 
 SOURCE = PROJECT_ROOT / "nlu_data" / "data"
 BUILD = PROJECT_ROOT / "nlu_data" / "build"
+PLACES = PROJECT_ROOT / "content" / "places.yml"
 EXAMPLE = re.compile(r"^(\s*- )(.*)$")
 
 
@@ -52,7 +53,20 @@ def build(source: Path = SOURCE, target: Path = BUILD) -> list[Path]:
         out.write_text(yaml.dump(data, Dumper=_BlockDumper, allow_unicode=True,
                                  sort_keys=False, width=1000), encoding="utf-8")
         written.append(out)
+    written.append(_country_lookup(target / "data" / "countries.yml"))
     return written
+
+
+def _country_lookup(out: Path) -> Path:
+    """content/places.yml's spellings as Rasa's `country` lookup table, normalized."""
+    places = yaml.safe_load(PLACES.read_text(encoding="utf-8"))
+    names = sorted({normalize(str(n)) for spellings in places["countries"].values()
+                    for n in spellings})
+    data = {"version": "3.1", "nlu": [{"lookup": "country",
+                                       "examples": "".join(f"- {n}\n" for n in names)}]}
+    out.write_text(yaml.dump(data, Dumper=_BlockDumper, allow_unicode=True, sort_keys=False),
+                   encoding="utf-8")
+    return out
 
 
 if __name__ == "__main__":

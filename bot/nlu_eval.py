@@ -33,6 +33,7 @@ def fingerprint() -> str:
     """Hash of everything the report's figures depend on: regenerate when it changes."""
     paths = [NLU_DIR / "config.yml", NLU_DIR / "domain.yml", NLU_DIR / "keywords.yml",
              *(path for path in TEST_FILES if path.exists()), PROJECT_ROOT / "bot" / "language.py",
+             PROJECT_ROOT / "content" / "places.yml",
              *sorted((NLU_DIR / "data").glob("*.yml"))]
     digest = hashlib.sha256()
     for path in paths:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     content_dir: Path = PROJECT_ROOT / "content"
     nlu_dir: Path = PROJECT_ROOT / "nlu_data"
     sms_max_segments: int = 3
+    # What the complaint reply promises and the dashboard flags as overdue.
+    first_response_hours: int = 48
+    evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
 
     @property
     def rasa_is_local(self) -> bool:

@@ -73,6 +73,8 @@ class Turn:
     optional: list[str] = field(default_factory=list)
     # Text held back for "MORE", before pagination.
     more: str = ""
+    # The first-response time the complaint reply promises (settings).
+    first_response_hours: int = 48
 
     @property
     def language(self) -> Lang:
@@ -98,4 +100,5 @@ class Turn:
         self.contact.state = {k: v for k, v in state.items() if v is not None}
 
     def clear_flow(self) -> None:
-        self.set_state()
+        """Leaves the active flow; an unfinished complaint is kept so it can be resumed."""
+        self.set_state(intake=self.state.get("intake"))

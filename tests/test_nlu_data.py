@@ -57,9 +57,11 @@ def test_nlu_build_normalizes_examples_but_keeps_annotations(tmp_path):
     (source / "ur.yml").write_text(
         'version: "3.1"\nnlu:\n- intent: ask_fees\n  examples: |\n'
         "    - ايجنٹ [۳ لاکھ](amount) مانگ رہا ہے\n", encoding="utf-8")
-    [built] = build(source, tmp_path / "out")
+    built, countries = build(source, tmp_path / "out")
     text = yaml.safe_load(built.read_text(encoding="utf-8"))["nlu"][0]["examples"]
     assert text == "- ایجنٹ [3 لاکھ](amount) مانگ رہا ہے\n"
+    lookup = yaml.safe_load(countries.read_text(encoding="utf-8"))["nlu"][0]
+    assert lookup["lookup"] == "country" and "- سعودیہ\n" in lookup["examples"]
 
 
 def test_nlu_report_is_regenerated_for_the_current_data():

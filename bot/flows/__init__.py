@@ -4,11 +4,20 @@ The state's "flow" names the module that gets the next message; a flow returns T
 `step` when it consumed the message, False to let the engine treat it as a new question.
 """
 
-from bot.flows import complaint_status, handoff, language, licence_check, menu, subscription
+from bot.flows import (
+    complaint,
+    complaint_status,
+    handoff,
+    language,
+    licence_check,
+    menu,
+    subscription,
+)
 from bot.turn import Turn
 
 # Flows that may be waiting for the person's next message.
-ACTIVE_FLOWS = {"choices": menu, "language": language, "licence_check": licence_check}
+ACTIVE_FLOWS = {"choices": menu, "language": language, "licence_check": licence_check,
+                "complaint": complaint}
 
 
 def run_command(turn: Turn, command: str) -> bool:
@@ -35,6 +44,8 @@ def run_action(turn: Turn, action: str) -> bool:
         language.start(turn)
     elif action == "handoff":
         handoff.request(turn)
+    elif action == "complaint":
+        complaint.start(turn, story=turn.inbound.body if turn.understanding.nlu else "")
     elif action == "licence_check":
         licence_check.start(turn)
     elif action == "complaint_status":
@@ -51,6 +62,11 @@ def run_action(turn: Turn, action: str) -> bool:
     else:
         turn.say(action)  # goodbye: a fixed text of the same name
     return True
+
+
+def accepts_media(turn: Turn) -> bool:
+    """Only the complaint intake takes files (as evidence)."""
+    return turn.state.get("flow") == "complaint"
 
 
 def continue_active(turn: Turn) -> bool:

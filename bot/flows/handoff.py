@@ -1,12 +1,20 @@
-"""'Talk to a person': recorded as a handoff request that the referral queue picks up."""
+"""'Talk to a person': a referral of category "callback" in the resource centres' queue."""
 
-from bot.conversations import HandoffRequest
+from bot.referrals import Category, create_referral, open_referral_about
 from bot.turn import Turn
 
 
 def request(turn: Turn) -> None:
-    if turn.session is not None:  # `rahnuma ask` is stateless: it records nothing
-        turn.session.add(HandoffRequest(contact_id=turn.contact.id, channel=turn.channel,
-                                        language=str(turn.language)))
     turn.clear_flow()
-    turn.say("handoff_received")
+    if turn.session is None:  # `rahnuma ask` is stateless: it records nothing
+        turn.say("handoff_received")
+        return
+    referral = open_referral_about(turn.session, contact_id=turn.contact.id, licence_id=None,
+                                   agent_name="", category=Category.CALLBACK)
+    if referral is None:
+        referral = create_referral(
+            turn.session, contact_id=turn.contact.id, category=Category.CALLBACK,
+            description=turn.inbound.body, callback_phone=turn.contact.phone,
+            centre=turn.content.centre_for(None), language=str(turn.language),
+            channel=turn.channel)
+    turn.say("callback_received", reference=referral.reference)

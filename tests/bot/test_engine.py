@@ -4,9 +4,10 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.channels import Channel, sms_segments
-from bot.conversations import Contact, HandoffRequest, Message
+from bot.conversations import Contact, Message
 from bot.inbox import receive
 from bot.language import LANGUAGES, Lang
+from bot.referrals import Referral
 from tests.factories import inbound
 
 FEES_UR_LATN = "agent kitni fees le sakta hai"
@@ -126,17 +127,19 @@ def test_engine_stop_inside_a_sentence_is_not_a_command(db, bot, content, fake_n
 
 
 def test_engine_human_request_is_recorded(db, bot, content):
-    assert say(db, bot, "7") == content.text("handoff_received", Lang.UR_LATN)
+    reply = say(db, bot, "7")
     with Session(db) as session:
-        assert len(session.exec(select(HandoffRequest)).all()) == 1
+        [referral] = session.exec(select(Referral)).all()
+    assert reply == content.text("callback_received", Lang.UR_LATN, reference=referral.reference)
 
 
-def test_engine_complaint_status_reports_the_handoff_date(db, bot, content, fake_nlu):
+def test_engine_complaint_status_reports_the_callback_request(db, bot, content, fake_nlu):
     fake_nlu.teach("meri shikayat ka kya bana", "complaint_status")
     assert say(db, bot, "meri shikayat ka kya bana").startswith(
         content.text("status_none", Lang.UR_LATN))
     say(db, bot, "7")
-    assert "20" in say(db, bot, "meri shikayat ka kya bana")
+    assert content.text("complaint_state_new", Lang.UR_LATN) in say(
+        db, bot, "meri shikayat ka kya bana")
 
 
 def test_engine_media_without_text_explains_text_only(db, bot, content):

@@ -1,0 +1,106 @@
+"""Downloading evidence from Twilio's media URL: credentials, retries, limits."""
+
+import base64
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.conversations import Contact
+from bot.db import session_scope
+from bot.evidence import MAX_ATTEMPTS, Evidence, fetch_pending, record
+
+AUTH = ("AC" + "1" * 32, "secret-token")
+
+
+class FakeTwilioMedia(BaseHTTPRequestHandler):
+    failures_left = 0
+    body = b"\xff\xd8jpeg-bytes"
+
+    def do_GET(self):  # noqa: N802
+        expected = "Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
+        if self.headers.get("Authorization") != expected:
+            self.send_response(401)
+            self.end_headers()
+            return
+        if FakeTwilioMedia.failures_left:
+            FakeTwilioMedia.failures_left -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        size = 20 * 1024 * 1024 if self.path.endswith("/huge") else len(self.body)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if size == len(self.body):
+            self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def media_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilioMedia)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def pending(db, url, content_type="image/jpeg") -> int:
+    with session_scope(db) as session:
+        contact = Contact(phone="+923001112222")
+        session.add(contact)
+        session.flush()
+        return record(session, contact_id=contact.id, url=url, content_type=content_type).id
+
+
+def evidence(db, evidence_id) -> Evidence:
+    with Session(db) as session:
+        return session.get(Evidence, evidence_id)
+
+
+def test_evidence_is_downloaded_with_account_credentials(db, media_server, tmp_path):
+    evidence_id = pending(db, f"{media_server}/Media/ME1")
+    with Session(db) as session:
+        assert fetch_pending(session, directory=tmp_path, auth=AUTH) == 1
+    stored = evidence(db, evidence_id)
+    assert stored.status == "stored" and stored.path.endswith(".jpg")
+    assert Path(stored.path).read_bytes() == FakeTwilioMedia.body
+
+
+def test_evidence_failed_download_is_retried_then_stored(db, media_server, tmp_path):
+    FakeTwilioMedia.failures_left = 2
+    evidence_id = pending(db, f"{media_server}/Media/ME2")
+    for _ in range(3):
+        with Session(db) as session:
+            fetch_pending(session, directory=tmp_path, auth=AUTH)
+    assert evidence(db, evidence_id).status == "stored"
+    assert evidence(db, evidence_id).attempts == 3
+
+
+def test_evidence_gives_up_after_the_last_attempt(db, tmp_path):
+    evidence_id = pending(db, "http://127.0.0.1:9/unreachable")
+    for _ in range(MAX_ATTEMPTS):
+        with Session(db) as session:
+            fetch_pending(session, directory=tmp_path, auth=AUTH)
+    assert evidence(db, evidence_id).status == "failed"
+
+
+def test_evidence_too_large_is_rejected_without_download(db, media_server, tmp_path):
+    evidence_id = pending(db, f"{media_server}/Media/huge")
+    with Session(db) as session:
+        fetch_pending(session, directory=tmp_path, auth=AUTH)
+    assert evidence(db, evidence_id).status == "rejected"
+    assert not list(tmp_path.rglob("*.jpg"))
+
+
+def test_evidence_of_an_unkept_type_is_rejected(db):
+    evidence_id = pending(db, "https://api.twilio.com/x", content_type="text/vcard")
+    assert evidence(db, evidence_id).status == "rejected"
+    with Session(db) as session:
+        assert session.exec(select(Evidence).where(Evidence.status == "pending")).all() == []
