@@ -83,8 +83,9 @@ def inbound_from_form(form: FormData) -> InboundMessage:
         for i in range(min(max(count, 0), MAX_MEDIA))
         if form.get(f"MediaUrl{i}")
     )
+    opt_out = (form.get("OptOutType") or "").upper() or None
     return InboundMessage(phone=phone, channel=channel, body=form.get("Body", ""),
-                          sid=sid[:64], media=media)
+                          sid=sid[:64], media=media, opt_out_type=opt_out)
 
 
 @router.post("/webhooks/twilio")

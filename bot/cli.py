@@ -24,13 +24,35 @@ def serve(host: str, port: int) -> None:
     from bot.migrate import upgrade
     from bot.nlu_server import local_nlu_server
 
+    from bot.worker import start_in_thread
+
     settings = get_settings()
     upgrade(settings.database_url)
     with local_nlu_server(settings):
         from api.main import create_app
 
         click.echo(_twilio_instructions(host, port, settings.public_base_url))
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        stop_worker = start_in_thread(settings)
+        try:
+            uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        finally:
+            stop_worker.set()
+
+
+@main.command()
+def worker() -> None:
+    """Run the background work (evidence downloads) until interrupted."""
+    import threading
+
+    from bot.logs import configure_logging
+    from bot.worker import run_forever
+
+    configure_logging()
+    click.echo("worker running; Ctrl-C to stop")
+    try:
+        run_forever(get_settings(), threading.Event())
+    except KeyboardInterrupt:
+        click.echo()
 
 
 def _twilio_instructions(host: str, port: int, public_base_url: str | None) -> str:

@@ -34,6 +34,7 @@ MAX_BODY_CHARS = 1600
 # How many of the likeliest topics to offer when the NLU is unsure, and how unlikely is too much.
 MAX_CHOICES = 3
 MIN_CHOICE_CONFIDENCE = 0.08
+TWILIO_OPT_OUT = {"STOP": "stop", "START": "start", "HELP": "help"}
 # After these answers the bot offers to take a complaint.
 OFFER_COMPLAINT_AFTER = frozenset({"passport_held", "unpaid_wages", "contract_substitution"})
 
@@ -76,6 +77,8 @@ class Engine:
                *, first_contact: bool) -> tuple[Understanding, list[OutboundMessage]]:
         body = inbound.body.strip()
         command = self.content.command(normalize(body)) if body else None
+        # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
+        command = TWILIO_OPT_OUT.get(inbound.opt_out_type or "", command)
         # The NLU is asked only when no command, flow or menu number has taken the message.
         understanding = self.understand(body, chosen=contact.language,
                                         previous=contact.last_language, parse=False)

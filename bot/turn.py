@@ -29,6 +29,8 @@ class InboundMessage:
     body: str
     sid: str | None = None
     media: tuple[Media, ...] = ()
+    # Twilio's OptOutType (STOP, START, HELP) when its own keyword handling recognised one.
+    opt_out_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,11 @@ def test_webhook_huge_request_gets_413(client):
     _, headers = signed(twilio_form("hi"))
     response = client.post("/webhooks/twilio", content=b"Body=" + b"a" * 70000, headers=headers)
     assert response.status_code == 413
+
+
+def test_webhook_twilio_opt_out_keyword_stops_messages(client, content):
+    [reply] = twiml_messages(post(client, twilio_form("cancel", OptOutType="STOP")))
+    assert reply in {content.text("stopped", lang) for lang in Lang}
+    assert twiml_messages(post(client, twilio_form("fees kitni hai"))) == []
+    [again] = twiml_messages(post(client, twilio_form("start", OptOutType="START")))
+    assert again in {content.text("started", lang) for lang in Lang}

@@ -104,3 +104,14 @@ def test_evidence_of_an_unkept_type_is_rejected(db):
     assert evidence(db, evidence_id).status == "rejected"
     with Session(db) as session:
         assert session.exec(select(Evidence).where(Evidence.status == "pending")).all() == []
+
+
+def test_worker_round_fetches_pending_evidence(db, database_url, media_server, tmp_path):
+    from bot.settings import Settings
+    from bot.worker import run_once
+
+    evidence_id = pending(db, f"{media_server}/Media/ME9")
+    settings = Settings(database_url=database_url, twilio_account_sid=AUTH[0],
+                        twilio_auth_token=AUTH[1], evidence_dir=tmp_path, _env_file=None)
+    assert run_once(settings) == 1
+    assert evidence(db, evidence_id).status == "stored"
