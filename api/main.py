@@ -1,10 +1,14 @@
 """The FastAPI application."""
 
 import logging
+from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
-from api import health, webhooks
+from api import health, staff, webhooks
+from api.staff.web import LoginRequired
 from bot.db import get_engine
 from bot.engine import Engine, build_engine
 from bot.logs import configure_logging
@@ -20,5 +24,13 @@ def create_app(settings: Settings | None = None, bot: Engine | None = None) -> F
     app.state.bot = bot or build_engine(settings)
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(staff.router)
+    app.mount("/staff/static", StaticFiles(directory=Path(staff.__file__).parent / "static"),
+              name="staff-static")
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _error: LoginRequired) -> RedirectResponse:
+        return RedirectResponse("/staff/login", status_code=303)
+
     logging.getLogger(__name__).info("Rahnuma app ready")
     return app

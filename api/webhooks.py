@@ -19,7 +19,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from api import deps
 from bot.channels import Channel
+from bot.db import session_scope
 from bot.inbox import receive
+from bot.outbox import record_status
 from bot.settings import Settings
 from bot.turn import InboundMessage, Media
 
@@ -102,3 +104,17 @@ async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.
     for reply in received.replies:
         twiml.message(reply.body)
     return Response(str(twiml), media_type="application/xml")
+
+
+@router.post("/webhooks/twilio/status")
+async def twilio_status(request: Request, settings: deps.SettingsDep,
+                        db: deps.DbDep) -> Response:
+    """Twilio's delivery callback for messages the outbox sent."""
+    form = await read_signed_form(request, settings)
+    sid, status = form.get("MessageSid"), form.get("MessageStatus")
+    if not sid or not status:
+        raise HTTPException(400, "MessageSid and MessageStatus are required")
+    with session_scope(db) as session:
+        known = record_status(session, sid=sid, status=status,
+                              error=form.get("ErrorCode", ""))
+    return Response(status_code=204 if known else 202)

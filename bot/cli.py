@@ -23,7 +23,6 @@ def serve(host: str, port: int) -> None:
 
     from bot.migrate import upgrade
     from bot.nlu_server import local_nlu_server
-
     from bot.worker import start_in_thread
 
     settings = get_settings()
@@ -116,6 +115,40 @@ def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: boo
             raise SystemExit("refused: nothing imported (fix the rows or use --skip-bad-rows)") \
                 from None
     click.echo(report.summary())
+
+
+@main.group()
+def staff() -> None:
+    """Resource-centre staff accounts."""
+
+
+@staff.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--centre", required=True, help="a centre code from content/centres.yml")
+@click.option("--role", type=click.Choice(["caseworker", "supervisor", "admin"]),
+              default="caseworker", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def staff_add(email: str, name: str, centre: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account (the password is asked for, never given on the command line)."""
+    from bot.content import get_content
+    from bot.db import get_engine, session_scope
+    from bot.staff import Role, StaffError, add_staff
+
+    settings = get_settings()
+    if centre not in get_content(settings.content_dir).centres:
+        raise SystemExit(f"unknown centre {centre!r}: see content/centres.yml")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope(get_engine(settings.database_url)) as session:
+            add_staff(session, email=email, name=name, centre=centre, role=Role(role),
+                      password=password)
+    except StaffError as error:
+        raise SystemExit(str(error)) from None
+    click.echo(f"added {role} {email} at {centre}")
 
 
 @main.group()

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_sms_from: str | None = None
     twilio_whatsapp_from: str | None = None
+    # An approved WhatsApp template (Content SID) for messages outside the 24-hour window.
+    twilio_whatsapp_template_sid: str | None = None
+    # Only for tests and benchmarks: a local stand-in for api.twilio.com.
+    twilio_api_base_url: str | None = None
     public_base_url: str | None = None
     secret_key: SecretStr = SecretStr("change-me")
 

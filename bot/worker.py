@@ -1,4 +1,4 @@
-"""Background work: fetching complaint evidence from Twilio (and, later, the outbox).
+"""Background work: sending the outbox and fetching complaint evidence from Twilio.
 
 `rahnuma worker` runs it on its own; `rahnuma serve` runs it in a thread of the app process.
 """
@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from bot.db import get_engine
 from bot.evidence import fetch_pending
+from bot.outbox import send_due, twilio_sender
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -17,11 +18,19 @@ INTERVAL_SECONDS = 10.0
 
 
 def run_once(settings: Settings) -> int:
+    """One round: send due outbox messages, fetch pending evidence. Returns items done."""
     auth = None
     if settings.twilio_account_sid and settings.twilio_auth_token:
         auth = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())
+    done = 0
     with Session(get_engine(settings.database_url)) as session:
-        return fetch_pending(session, directory=settings.evidence_dir, auth=auth)
+        if auth:
+            done += send_due(session, twilio_sender(
+                *auth, sms_from=settings.twilio_sms_from,
+                whatsapp_from=settings.twilio_whatsapp_from,
+                api_base_url=settings.twilio_api_base_url))
+        done += fetch_pending(session, directory=settings.evidence_dir, auth=auth)
+    return done
 
 
 def run_forever(settings: Settings, stop: threading.Event) -> None:

@@ -150,3 +150,17 @@ def test_webhook_twilio_opt_out_keyword_stops_messages(client, content):
     assert twiml_messages(post(client, twilio_form("fees kitni hai"))) == []
     [again] = twiml_messages(post(client, twilio_form("start", OptOutType="START")))
     assert again in {content.text("started", lang) for lang in Lang}
+
+
+def test_status_callback_needs_a_valid_signature(client):
+    form = {"MessageSid": "SM1", "MessageStatus": "delivered"}
+    body, headers = signed(form, path="/webhooks/twilio/status", token="wrong")
+    assert client.post("/webhooks/twilio/status", content=body, headers=headers).status_code \
+        == 403
+
+
+def test_status_callback_for_an_unknown_message_is_accepted(client):
+    body, headers = signed({"MessageSid": "SMnone", "MessageStatus": "delivered"},
+                           path="/webhooks/twilio/status")
+    assert client.post("/webhooks/twilio/status", content=body, headers=headers).status_code \
+        == 202

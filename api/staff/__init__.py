@@ -1,0 +1,19 @@
+"""The staff dashboard at /staff: server-rendered pages for resource-centre caseworkers."""
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from api.staff import admin, auth, cases
+
+router = APIRouter(prefix="/staff")
+
+
+@router.get("")
+def home() -> RedirectResponse:
+    return RedirectResponse("/staff/queue", status_code=303)
+
+
+
+router.include_router(auth.router)
+router.include_router(cases.router)
+router.include_router(admin.router)

@@ -1,0 +1,118 @@
+"""The outbox against a local stand-in for Twilio's REST API that fails, then recovers."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.conversations import Contact, utcnow
+from bot.db import session_scope
+from bot.outbox import Outbox, enqueue, record_status, send_due, twilio_sender
+
+ACCOUNT = "AC" + "a" * 32
+
+
+class FakeTwilio(BaseHTTPRequestHandler):
+    failures_left = 0
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if FakeTwilio.failures_left:
+            FakeTwilio.failures_left -= 1
+            self.send_response(500)
+            self.end_headers()
+            return
+        FakeTwilio.received.append(form)
+        body = json.dumps({"sid": f"SM{len(FakeTwilio.received):032d}", "status": "queued",
+                           "to": form.get("To"), "from": form.get("From"),
+                           "body": form.get("Body"), "account_sid": ACCOUNT}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def twilio():
+    FakeTwilio.received, FakeTwilio.failures_left = [], 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def queue(db, count) -> None:
+    with session_scope(db) as session:
+        contact = Contact(phone="+923001112222")
+        session.add(contact)
+        session.flush()
+        for index in range(count):
+            enqueue(session, contact=contact, channel="whatsapp", body=f"reply {index}")
+
+
+def sender(twilio):
+    return twilio_sender(ACCOUNT, "token", sms_from="+15550001111",
+                         whatsapp_from="whatsapp:+15550002222", api_base_url=twilio)
+
+
+def make_due(db) -> None:
+    with session_scope(db) as session:
+        for item in session.exec(select(Outbox)):
+            item.next_attempt_at = utcnow()
+
+
+def test_outbox_sends_through_twilio_rest(db, twilio):
+    queue(db, 2)
+    with Session(db) as session:
+        assert send_due(session, sender(twilio)) == 2
+    assert [m["To"] for m in FakeTwilio.received] == ["whatsapp:+923001112222"] * 2
+    with Session(db) as session:
+        assert {i.status for i in session.exec(select(Outbox))} == {"sent"}
+
+
+def test_outbox_loses_nothing_while_twilio_is_down(db, twilio):
+    queue(db, 5)
+    FakeTwilio.failures_left = 12  # Twilio down for a while
+    for _ in range(6):
+        with Session(db) as session:
+            send_due(session, sender(twilio))
+        make_due(db)  # instead of waiting out the backoff
+    bodies = sorted(m["Body"] for m in FakeTwilio.received)
+    assert bodies == [f"reply {i}" for i in range(5)]  # every one, exactly once
+    with Session(db) as session:
+        items = session.exec(select(Outbox)).all()
+    assert {i.status for i in items} == {"sent"} and max(i.attempts for i in items) > 1
+
+
+def test_outbox_backs_off_exponentially(db, twilio):
+    queue(db, 1)
+    FakeTwilio.failures_left = 5
+    delays = []
+    for _ in range(3):
+        with Session(db) as session:
+            send_due(session, sender(twilio))
+            item = session.exec(select(Outbox)).one()
+            delays.append((item.next_attempt_at - utcnow()).total_seconds())
+        make_due(db)
+    assert delays[0] < delays[1] < delays[2]
+
+
+def test_outbox_delivery_callback_updates_status(db, twilio):
+    queue(db, 1)
+    with Session(db) as session:
+        send_due(session, sender(twilio))
+        sid = session.exec(select(Outbox)).one().sid
+    with session_scope(db) as session:
+        assert record_status(session, sid=sid, status="delivered")
+        assert not record_status(session, sid="SMunknown", status="delivered")
+    with Session(db) as session:
+        assert session.exec(select(Outbox)).one().status == "delivered"
