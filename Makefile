@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test lint nlu-train nlu-serve nlu-eval bench clean
+.PHONY: help setup run test lint browser nlu-train nlu-serve nlu-eval bench clean
 
 help:
 	@echo "make run    set up, then start Rasa + the app on http://127.0.0.1:8000"
@@ -60,7 +60,15 @@ run: setup
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check api bot tests migrations/env.py
 
-test: setup lint
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Install Chromium (Debian: sudo apt-get install chromium) for the browser tests"; \
+	  fi; }
+
+test: setup lint browser
 	$(VENV)/bin/rahnuma content check
 	$(VENV)/bin/pytest -q
 

@@ -19,15 +19,15 @@ def make_staff(db, email, *, centre="mrc-lahore", role=Role.CASEWORKER) -> int:
 
 
 def make_case(db, *, centre="mrc-lahore", phone="+923001112222", channel="whatsapp",
-              language="ur-Latn", **extra) -> int:
+              language="ur-Latn", body="agent ne paise le liye", **extra) -> int:
     with session_scope(db) as session:
         contact = session.query(Contact).filter_by(phone=phone).first() or Contact(phone=phone)
         session.add(contact)
         session.flush()
         session.add(Message(contact_id=contact.id, channel=channel, direction=Direction.IN,
-                            body="agent ne paise le liye", language=language))
+                            body=body, language=language))
         return create_referral(session, contact_id=contact.id, category=Category.MONEY_NO_JOB,
-                               description="agent ne paise le liye", centre=centre,
+                               description=body, centre=centre,
                                language=language, channel=channel,
                                location_district="Gujrat", **extra).id
 

@@ -1,0 +1,69 @@
+"""A caseworker's day in a real browser: log in, claim, reply, change status, and the walls."""
+
+from sqlmodel import Session, select
+
+from bot.outbox import Outbox
+from bot.referrals import Referral
+from bot.staff import Role
+from tests.api.staff_helpers import PASSWORD, make_case, make_staff
+
+
+def log_in(page, site, email):
+    page.goto(f"{site.url}/staff/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{site.url}/staff/queue")
+
+
+def test_browser_login_claim_reply_and_status(page, site, db):
+    make_staff(db, "ayesha@mrc.example")
+    case = make_case(db, language="ur", body="ایجنٹ نے پیسے لے لیے اور ویزا نہیں دیا")
+    log_in(page, site, "ayesha@mrc.example")
+    with Session(db) as session:
+        reference = session.get(Referral, case).reference
+    page.click(f"text={reference}")
+    page.click("button:has-text('Claim')")
+    page.wait_for_selector("text=Assigned to staff")
+    page.select_option("select[name=canned]", "canned_need_details")
+    page.click("button:has-text('Send')")
+    page.wait_for_selector("text=Reply queued for sending")
+    page.select_option("select[name=to]", "waiting_on_worker")
+    page.fill("input[name=reason]", "asked for details")
+    page.click("button:has-text('Change status')")
+    page.wait_for_selector("text=asked for details")
+    with Session(db) as session:
+        referral = session.get(Referral, case)
+        outbox = session.exec(select(Outbox)).one()
+    assert referral.status == "waiting_on_worker" and referral.assignee_id is not None
+    assert reference in outbox.body
+    # The worker's Urdu message is shown right-to-left.
+    direction = page.eval_on_selector(".msg.in", "e => getComputedStyle(e).direction")
+    assert direction == "rtl"
+
+
+def test_browser_other_centres_case_is_refused(page, site, db):
+    make_staff(db, "ayesha@mrc.example", centre="mrc-lahore")
+    other = make_case(db, centre="mrc-peshawar")
+    log_in(page, site, "ayesha@mrc.example")
+    response = page.goto(f"{site.url}/staff/cases/{other}")
+    assert response.status == 404
+
+
+def test_browser_simulator_answers_like_the_bot(page, site, db, content):
+    make_staff(db, "ayesha@mrc.example")
+    log_in(page, site, "ayesha@mrc.example")
+    page.goto(f"{site.url}/staff/simulator")
+    page.fill("textarea[name=text]", "0")
+    page.click("#send")
+    page.wait_for_selector(".msg.out")
+    assert content.text("menu", "ur-Latn").splitlines()[1] in page.inner_text(".msg.out")
+
+
+def test_browser_impact_page_shows_figures_and_charts(page, site, db):
+    make_staff(db, "admin@mrc.example", role=Role.ADMIN)
+    make_case(db)
+    log_in(page, site, "admin@mrc.example")
+    page.goto(f"{site.url}/staff/impact")
+    assert page.inner_text("#people-reached") == "1"
+    assert page.locator("svg.chart").count() >= 3
