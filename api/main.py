@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import health, staff, webhooks
+from api import health, metrics, staff, webhooks
 from api.staff.web import LoginRequired
 from bot.db import get_engine
 from bot.engine import Engine, build_engine
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, bot: Engine | None = None) -> F
     app.state.bot = bot or build_engine(settings)
     app.include_router(webhooks.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(staff.router)
     app.mount("/staff/static", StaticFiles(directory=Path(staff.__file__).parent / "static"),
               name="staff-static")

@@ -2,6 +2,7 @@
 
 import logging
 import re
+import time
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
@@ -21,6 +22,7 @@ from api import deps
 from bot.channels import Channel
 from bot.db import session_scope
 from bot.inbox import receive
+from bot.metrics import WEBHOOK_LATENCY
 from bot.outbox import record_status
 from bot.settings import Settings
 from bot.turn import InboundMessage, Media
@@ -93,6 +95,7 @@ def inbound_from_form(form: FormData) -> InboundMessage:
 @router.post("/webhooks/twilio")
 async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.DbDep,
                          bot: deps.BotDep) -> Response:
+    started = time.perf_counter()
     form = await read_signed_form(request, settings)
     inbound = inbound_from_form(form)
     try:
@@ -103,6 +106,7 @@ async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.
     twiml = MessagingResponse()
     for reply in received.replies:
         twiml.message(reply.body)
+    WEBHOOK_LATENCY.observe(time.perf_counter() - started)
     return Response(str(twiml), media_type="application/xml")
 
 

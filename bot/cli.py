@@ -152,6 +152,40 @@ def staff_add(email: str, name: str, centre: str, role: str, password_stdin: boo
 
 
 @main.group()
+def contact() -> None:
+    """A person's data."""
+
+
+@contact.command("forget")
+@click.argument("phone")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def contact_forget(phone: str, yes: bool) -> None:
+    """Erase everything about PHONE (+92...): messages, complaints, evidence files."""
+    from bot.db import get_engine, session_scope
+    from bot.privacy import forget_contact
+
+    if not yes:
+        click.confirm(f"Erase every record of {phone}? This cannot be undone", abort=True)
+    with session_scope(get_engine(get_settings().database_url)) as session:
+        counts = forget_contact(session, phone.strip())
+    if not counts:
+        raise SystemExit(f"no contact with the number {phone}")
+    click.echo("erased: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@main.command()
+def retention() -> None:
+    """Erase message bodies older than RETENTION_DAYS (not those of open complaints)."""
+    from bot.db import get_engine, session_scope
+    from bot.privacy import apply_retention
+
+    settings = get_settings()
+    with session_scope(get_engine(settings.database_url)) as session:
+        erased = apply_retention(session, days=settings.retention_days)
+    click.echo(f"erased {erased} message bodies older than {settings.retention_days} days")
+
+
+@main.group()
 def content() -> None:
     """Content base commands."""
 

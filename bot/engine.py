@@ -41,12 +41,14 @@ OFFER_COMPLAINT_AFTER = frozenset({"passport_held", "unpaid_wages", "contract_su
 
 class Engine:
     def __init__(self, content: Content, nlu: Nlu, *, confidence_threshold: float,
-                 sms_max_segments: int, first_response_hours: int = 48):
+                 sms_max_segments: int, first_response_hours: int = 48,
+                 rate_limit_per_minute: int = 20):
         self.content = content
         self.nlu = nlu
         self.confidence_threshold = confidence_threshold
         self.sms_max_segments = sms_max_segments
         self.first_response_hours = first_response_hours
+        self.rate_limit_per_minute = rate_limit_per_minute
 
     # ---- understanding (shared with the stateless `rahnuma ask`) ----
 
@@ -190,4 +192,5 @@ def build_engine(settings: Settings, nlu: Nlu | None = None) -> Engine:
     return Engine(get_content(settings.content_dir), nlu,
                   confidence_threshold=settings.nlu_confidence_threshold,
                   sms_max_segments=settings.sms_max_segments,
-                  first_response_hours=settings.first_response_hours)
+                  first_response_hours=settings.first_response_hours,
+                  rate_limit_per_minute=settings.rate_limit_per_minute)

@@ -9,10 +9,11 @@ same reply instead of a second answer.
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
 from bot.conversations import (
     Contact,
@@ -26,6 +27,7 @@ from bot.conversations import (
 from bot.db import session_scope
 from bot.engine import Engine
 from bot.language import Lang
+from bot.metrics import MESSAGES, RATE_LIMITED
 from bot.turn import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -89,16 +91,43 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: i
             contact_id: int, first_contact: bool) -> list[OutboundMessage]:
     with session_scope(db) as session:
         contact = _lock_contact(session, contact_id)
+        message = session.get(Message, message_id)
+        if _over_limit(session, contact, engine.rate_limit_per_minute):
+            message.handled_at = utcnow()
+            return _rate_limit_notice(session, engine, contact, inbound, message_id)
         understanding, replies = engine.handle(session, contact, inbound,
                                                first_contact=first_contact)
-        message = session.get(Message, message_id)
         message.language = str(understanding.language)
         message.intent = understanding.intent
         message.confidence = understanding.confidence
         message.nlu = understanding.source
         message.handled_at = utcnow()
+        MESSAGES.labels(inbound.channel, str(understanding.language),
+                        understanding.intent or "-").inc()
         _store_replies(session, contact, inbound, message_id, replies)
         return replies
+
+
+def _over_limit(session: Session, contact: Contact, limit: int) -> bool:
+    since = utcnow() - timedelta(minutes=1)
+    recent = session.exec(select(func.count()).select_from(Message).where(
+        Message.contact_id == contact.id, Message.direction == Direction.IN,
+        Message.created_at >= since)).one()
+    return recent > limit
+
+
+def _rate_limit_notice(session: Session, engine: Engine, contact: Contact,
+                       inbound: InboundMessage, message_id: int) -> list[OutboundMessage]:
+    """The first message over the limit gets one polite notice; the rest, silence."""
+    RATE_LIMITED.inc()
+    noticed = contact.state.get("rate_notice_at")
+    if noticed and utcnow() - datetime.fromisoformat(noticed) < timedelta(minutes=1):
+        return []
+    contact.state = {**contact.state, "rate_notice_at": utcnow().isoformat()}
+    language = Lang(contact.language or contact.last_language or "ur-Latn")
+    replies = [OutboundMessage(engine.content.text("rate_limited", language), language)]
+    _store_replies(session, contact, inbound, message_id, replies)
+    return replies
 
 
 def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,

@@ -17,6 +17,7 @@ import httpx
 import yaml
 
 from bot.language import fold, normalize
+from bot.metrics import NLU_LATENCY, NLU_RESULTS
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,12 @@ class ResilientNlu:
         self._lock = threading.Lock()
 
     def parse(self, text: str) -> NluResult:
+        with NLU_LATENCY.time():
+            result = self._parse(text)
+        NLU_RESULTS.labels(result.source).inc()
+        return result
+
+    def _parse(self, text: str) -> NluResult:
         if time.monotonic() >= self._skip_until:
             try:
                 return self._primary.parse(text)

@@ -13,6 +13,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from bot.channels import Channel
 from bot.conversations import Contact, Direction, Message, utcnow
+from bot.metrics import OUTBOX_FAILURES
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ def send_due(session: Session, send: Sender, *, limit: int = 50) -> int:
             item.next_attempt_at = now + FIRST_RETRY * (2 ** (item.attempts - 1))
             if item.attempts >= MAX_ATTEMPTS:
                 item.status = "failed"
+            OUTBOX_FAILURES.inc()
             log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
             continue
         item.status, item.sent_at, item.error = "sent", now, ""

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     content_dir: Path = PROJECT_ROOT / "content"
     nlu_dir: Path = PROJECT_ROOT / "nlu_data"
     sms_max_segments: int = 3
+    # Per sender: beyond this many messages a minute, one polite notice, then silence.
+    rate_limit_per_minute: int = 20
+    # Message bodies older than this are erased, unless attached to an open referral.
+    retention_days: int = 365
     # What the complaint reply promises and the dashboard flags as overdue.
     first_response_hours: int = 48
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"

@@ -5,16 +5,19 @@
 
 import logging
 import threading
+import time
 
 from sqlmodel import Session
 
-from bot.db import get_engine
+from bot.db import get_engine, session_scope
 from bot.evidence import fetch_pending
 from bot.outbox import send_due, twilio_sender
+from bot.privacy import apply_retention
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 10.0
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 def run_once(settings: Settings) -> int:
@@ -34,9 +37,14 @@ def run_once(settings: Settings) -> int:
 
 
 def run_forever(settings: Settings, stop: threading.Event) -> None:
+    last_retention = 0.0
     while not stop.is_set():
         try:
             run_once(settings)
+            if time.monotonic() - last_retention > RETENTION_EVERY_SECONDS:
+                with session_scope(get_engine(settings.database_url)) as session:
+                    apply_retention(session, days=settings.retention_days)
+                last_retention = time.monotonic()
         except Exception:  # a failed round must not end the worker
             log.exception("worker round failed")
         stop.wait(INTERVAL_SECONDS)

@@ -164,3 +164,11 @@ def test_status_callback_for_an_unknown_message_is_accepted(client):
                            path="/webhooks/twilio/status")
     assert client.post("/webhooks/twilio/status", content=body, headers=headers).status_code \
         == 202
+
+
+def test_metrics_count_messages_and_show_queues(client, fake_nlu):
+    fake_nlu.teach("how much can the agent charge", "ask_fees")
+    post(client, twilio_form("how much can the agent charge"))
+    text = client.get("/metrics").text
+    assert 'rahnuma_messages_total{channel="whatsapp",intent="ask_fees",language="en"}' in text
+    assert "rahnuma_outbox_depth 0.0" in text and "rahnuma_webhook_seconds_count" in text

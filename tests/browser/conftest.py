@@ -32,12 +32,13 @@ class Site(AppServer):
     """The app on a local port, with a fake NLU: the dashboard needs no Rasa."""
 
     def __init__(self, database_url, bot, evidence_dir):
-        from api.main import create_app
         import socket
         import threading
         import time
 
         import uvicorn
+
+        from api.main import create_app
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))

@@ -1,0 +1,74 @@
+"""Retention and the right to be forgotten."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, func, select
+
+from bot.conversations import Contact, Message, utcnow
+from bot.db import session_scope
+from bot.evidence import Evidence
+from bot.inbox import receive
+from bot.privacy import apply_retention, forget_contact
+from bot.referrals import Referral, ReferralEvent, Status, change_status
+from tests.factories import inbound
+
+
+def file_complaint(db, bot, phone):
+    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
+                   "1"]:
+        receive(db, bot, inbound(answer, phone=phone))
+
+
+def age_all_messages(db, days):
+    with session_scope(db) as session:
+        for message in session.exec(select(Message)):
+            message.created_at = utcnow() - timedelta(days=days)
+
+
+def test_retention_erases_old_bodies_but_keeps_open_cases(db, bot):
+    receive(db, bot, inbound("agent kitni fees le sakta hai", phone="+923001111111"))
+    file_complaint(db, bot, "+923002222222")
+    age_all_messages(db, 400)
+    with session_scope(db) as session:
+        erased = apply_retention(session, days=365)
+    with Session(db) as session:
+        bodies = {(m.contact_id, m.body) for m in session.exec(select(Message))}
+        asker = session.exec(select(Contact).where(Contact.phone == "+923001111111")).one()
+    assert erased == 2  # the question and its answer
+    assert all(body == "" for contact_id, body in bodies if contact_id == asker.id)
+    assert any(body for contact_id, body in bodies if contact_id != asker.id)
+
+
+def test_retention_erases_a_closed_case_too(db, bot):
+    file_complaint(db, bot, "+923002222222")
+    with session_scope(db) as session:
+        referral = session.exec(select(Referral)).one()
+        change_status(session, referral, Status.CLOSED, actor="staff:1")
+    age_all_messages(db, 400)
+    with session_scope(db) as session:
+        assert apply_retention(session, days=365) > 0
+
+
+def test_forget_erases_everything_about_a_person(db, bot, tmp_path):
+    file_complaint(db, bot, "+923002222222")
+    receive(db, bot, inbound("hello", phone="+923003333333"))
+    photo = tmp_path / "1.jpg"
+    photo.write_bytes(b"jpeg")
+    with session_scope(db) as session:
+        contact = session.exec(select(Contact).where(Contact.phone == "+923002222222")).one()
+        session.add(Evidence(contact_id=contact.id, url="x", content_type="image/jpeg",
+                             status="stored", path=str(photo)))
+    with session_scope(db) as session:
+        counts = forget_contact(session, "+923002222222")
+    assert counts["referrals"] == 1 and counts["evidence"] == 1 and counts["messages"] > 0
+    assert not photo.exists()
+    with Session(db) as session:
+        assert session.exec(select(func.count()).select_from(Referral)).one() == 0
+        assert session.exec(select(func.count()).select_from(ReferralEvent)).one() == 0
+        phones = [c.phone for c in session.exec(select(Contact))]
+    assert phones == ["+923003333333"]  # the other person is untouched
+
+
+def test_forget_unknown_number_changes_nothing(db):
+    with session_scope(db) as session:
+        assert forget_contact(session, "+920000000999") == {}
