@@ -31,11 +31,12 @@ def serve(host: str, port: int) -> None:
         from api.main import create_app
 
         click.echo(_twilio_instructions(host, port, settings.public_base_url))
-        stop_worker = start_in_thread(settings)
+        stop_worker = start_in_thread(settings) if settings.run_worker_in_app else None
         try:
             uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
         finally:
-            stop_worker.set()
+            if stop_worker:
+                stop_worker.set()
 
 
 @main.command()
@@ -252,3 +253,7 @@ def chat(channel: str, phone: str) -> None:
     from bot.chat import run_chat
 
     run_chat(get_settings(), Channel(channel), phone)
+
+
+if __name__ == "__main__":  # `python -m bot.cli` in the container
+    main()

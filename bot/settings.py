@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # What the complaint reply promises and the dashboard flags as overdue.
     first_response_hours: int = 48
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
+    # `serve` runs the worker in a thread unless a separate `rahnuma worker` does it.
+    run_worker_in_app: bool = True
 
     @property
     def rasa_is_local(self) -> bool:
