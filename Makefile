@@ -58,7 +58,7 @@ run: setup
 	$(VENV)/bin/rahnuma serve
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check api bot tests migrations/env.py
+	$(VENV)/bin/ruff check api bot tests bench migrations/env.py
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download).
 browser:

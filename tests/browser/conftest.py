@@ -1,10 +1,15 @@
 """Debian's Chromium, driven by Playwright, against the real app on a local port."""
 
 import os
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import uvicorn
 
+from api.main import create_app
 from bot.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import AppServer
 
@@ -32,14 +37,6 @@ class Site(AppServer):
     """The app on a local port, with a fake NLU: the dashboard needs no Rasa."""
 
     def __init__(self, database_url, bot, evidence_dir):
-        import socket
-        import threading
-        import time
-
-        import uvicorn
-
-        from api.main import create_app
-
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
