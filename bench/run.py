@@ -139,13 +139,15 @@ def main() -> None:
         "licence_lookup_p95_le_20ms": max(lookups["lookup_number_p95_ms"],
                                           lookups["lookup_name_p95_ms"]) <= 20}
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    for name in ("latest", result["database"]):  # the last run, and the last per database
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Benchmark", "", f"{args.messages} signed messages one at a time, then "
              f"{args.rate:g}/s for {args.seconds:g} s with 10% retried deliveries; real Rasa "
              f"server, {result['database']}, loopback, app and Rasa in separate processes.", "",
              "| measure | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in result.items()]
-    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
+    for name in ("latest", result["database"]):
+        (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -24,7 +24,17 @@ def _prepare_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (read_only()) must not queue behind writers for the write lock.
+        readonly = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "rahnuma_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for reads only: on SQLite its transactions skip the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @lru_cache

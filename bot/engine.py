@@ -75,8 +75,20 @@ class Engine:
 
     # ---- a whole turn for a contact ----
 
+    def prefetch(self, inbound: InboundMessage, *, state: dict, opted_out: bool,
+                 chosen: str | None, previous: str | None) -> NluResult | None:
+        """The NLU's answer, asked before the contact is locked, when the message will need it:
+        the database lock is then held for milliseconds, not for a round trip to Rasa."""
+        body = inbound.body.strip()
+        text = normalize(body) if body else ""
+        if (not text or opted_out or len(body) > MAX_BODY_CHARS or state.get("flow")
+                or text.isdigit() or self.content.command(text) or inbound.opt_out_type):
+            return None
+        return self.understand(body, chosen=chosen, previous=previous).nlu
+
     def handle(self, session: Session, contact: Contact, inbound: InboundMessage,
-               *, first_contact: bool) -> tuple[Understanding, list[OutboundMessage]]:
+               *, first_contact: bool, prefetched: NluResult | None = None,
+               ) -> tuple[Understanding, list[OutboundMessage]]:
         body = inbound.body.strip()
         command = self.content.command(normalize(body)) if body else None
         # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
@@ -84,6 +96,8 @@ class Engine:
         # The NLU is asked only when no command, flow or menu number has taken the message.
         understanding = self.understand(body, chosen=contact.language,
                                         previous=contact.last_language, parse=False)
+        if prefetched is not None:
+            understanding = replace(understanding, nlu=prefetched)
         turn = Turn(session, contact, inbound, self.content, understanding,
                     first_contact=first_contact, first_response_hours=self.first_response_hours)
         if contact.opted_out:

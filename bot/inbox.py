@@ -24,10 +24,11 @@ from bot.conversations import (
     replies_to,
     utcnow,
 )
-from bot.db import session_scope
+from bot.db import read_only, session_scope
 from bot.engine import Engine
 from bot.language import Lang
 from bot.metrics import MESSAGES, RATE_LIMITED
+from bot.nlu import NluResult
 from bot.turn import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -51,17 +52,20 @@ def receive(db: DbEngine, engine: Engine, inbound: InboundMessage) -> Received:
     stored = _store_inbound(db, inbound)
     if stored is None:
         return Received(_wait_for_replies(db, inbound.sid), duplicate=True)
-    message_id, contact_id, first_contact = stored
+    message_id, contact_id, first_contact, snapshot = stored
     try:
-        return Received(_answer(db, engine, inbound, message_id, contact_id, first_contact))
+        prefetched = engine.prefetch(inbound, **snapshot)
+        return Received(_answer(db, engine, inbound, message_id, contact_id, first_contact,
+                                prefetched))
     except Exception:
         # The message is already safe in the database; the person still gets an answer.
         log.exception("engine failed on message %s", message_id)
         return Received(_answer_with_error(db, engine, inbound, message_id, contact_id))
 
 
-def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, bool] | None:
-    """(message id, contact id, first contact?), or None when this sid was seen before."""
+def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, bool, dict] | None:
+    """(message id, contact id, first contact?, what the NLU prefetch needs to know of the
+    contact), or None when this sid was seen before."""
     try:
         with session_scope(db) as session:
             contact = get_or_create_contact(session, inbound.phone)
@@ -74,7 +78,9 @@ def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, boo
             )
             session.add(message)
             session.flush()
-            return message.id, contact.id, first  # type: ignore[return-value]
+            snapshot = {"state": dict(contact.state or {}), "opted_out": contact.opted_out,
+                        "chosen": contact.language, "previous": contact.last_language}
+            return message.id, contact.id, first, snapshot  # type: ignore[return-value]
     except IntegrityError:
         if inbound.sid and _exists(db, inbound.sid):
             log.info("duplicate delivery of %s from %s", inbound.sid, redact_phone(inbound.phone))
@@ -83,12 +89,13 @@ def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, boo
 
 
 def _exists(db: DbEngine, sid: str) -> bool:
-    with Session(db) as session:
+    with Session(read_only(db)) as session:
         return find_inbound(session, sid) is not None
 
 
 def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,
-            contact_id: int, first_contact: bool) -> list[OutboundMessage]:
+            contact_id: int, first_contact: bool,
+            prefetched: NluResult | None) -> list[OutboundMessage]:
     with session_scope(db) as session:
         contact = _lock_contact(session, contact_id)
         message = session.get(Message, message_id)
@@ -96,7 +103,8 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: i
             message.handled_at = utcnow()
             return _rate_limit_notice(session, engine, contact, inbound, message_id)
         understanding, replies = engine.handle(session, contact, inbound,
-                                               first_contact=first_contact)
+                                               first_contact=first_contact,
+                                               prefetched=prefetched)
         message.language = str(understanding.language)
         message.intent = understanding.intent
         message.confidence = understanding.confidence
@@ -159,7 +167,7 @@ def _wait_for_replies(db: DbEngine, sid: str | None) -> list[OutboundMessage]:
     """The first copy may still be answering: wait a little for its reply, then repeat it."""
     deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
     while True:
-        with Session(db) as session:
+        with Session(read_only(db)) as session:
             inbound = find_inbound(session, sid) if sid else None
             replies = replies_to(session, inbound.id) if inbound else []
             if (inbound and inbound.handled_at) or time.monotonic() >= deadline:
