@@ -18,7 +18,7 @@ from bot.impact import impact
 from bot.inbox import receive
 from bot.licence_import import ImportRefused, decode, import_licences
 from bot.licences import LicenceImport
-from bot.staff import Role, Staff, StaffError, add_staff
+from bot.staff import Role, Staff, StaffError, StaffSession, add_staff
 from bot.turn import InboundMessage
 
 router = APIRouter()
@@ -71,6 +71,22 @@ def add_account(request: Request, signed: SignedIn, session: DbSession, form: Ch
                   password=form.get("password", ""))
     except (StaffError, ValueError) as error:
         return RedirectResponse(f"/staff/accounts?error={error}", status_code=303)
+    session.commit()
+    return RedirectResponse("/staff/accounts", status_code=303)
+
+
+@router.post("/accounts/{staff_id}/active")
+def set_active(signed: SignedIn, session: DbSession, form: CheckedForm, staff_id: int):
+    """Admins switch an account off (it is kept for the case history) or back on."""
+    require_role(signed, Role.ADMIN)
+    person = session.get(Staff, staff_id)
+    if person is None or person.id == signed.staff.id:
+        raise HTTPException(400, "choose another staff member")
+    person.active = form.get("active") == "on"
+    if not person.active:
+        for record in session.exec(select(StaffSession).where(
+                StaffSession.staff_id == person.id)):
+            session.delete(record)  # signed out everywhere at once
     session.commit()
     return RedirectResponse("/staff/accounts", status_code=303)
 

@@ -262,3 +262,13 @@ def test_simulator_talks_to_the_same_engine(app, db, content, fake_nlu):
     page = client.post("/staff/simulator", data={"csrf_token": csrf, "text": "0",
                                                  "channel": "whatsapp"}).text
     assert "Fees aur adaigi" in page or content.text("menu", "ur-Latn")[:10] in page
+
+
+def test_admin_switches_an_account_off_and_it_is_signed_out(app, db):
+    make_staff(db, "admin@mrc.example", role=Role.ADMIN)
+    worker = make_staff(db, "ayesha@mrc.example")
+    ayesha, _ = signed_in(app, "ayesha@mrc.example")
+    admin, csrf = signed_in(app, "admin@mrc.example")
+    admin.post(f"/staff/accounts/{worker}/active", data={"csrf_token": csrf})
+    assert ayesha.get("/staff/queue", follow_redirects=False).status_code == 303
+    assert login(browser(app), "ayesha@mrc.example").status_code == 401
