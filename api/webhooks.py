@@ -69,9 +69,15 @@ def signed_url(request: Request, settings: Settings) -> str:
     return settings.public_base_url.rstrip("/") + request.url.path + query
 
 
+def _text(form: FormData, key: str, default: str = "") -> str:
+    """A form value without NUL characters: they carry no meaning in a message, and
+    PostgreSQL cannot store them in text."""
+    return (form.get(key) or default).replace("\x00", "")
+
+
 def inbound_from_form(form: FormData) -> InboundMessage:
-    sender = form.get("From", "")
-    sid = form.get("MessageSid") or form.get("SmsMessageSid")
+    sender = _text(form, "From")
+    sid = _text(form, "MessageSid") or _text(form, "SmsMessageSid")
     if not sender or not sid:
         raise HTTPException(400, "From and MessageSid are required")
     channel = Channel.WHATSAPP if sender.startswith("whatsapp:") else Channel.SMS
@@ -83,12 +89,12 @@ def inbound_from_form(form: FormData) -> InboundMessage:
     except ValueError as error:
         raise HTTPException(400, "NumMedia is not a number") from error
     media = tuple(
-        Media(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
+        Media(_text(form, f"MediaUrl{i}")[:500], _text(form, f"MediaContentType{i}")[:100])
         for i in range(min(max(count, 0), MAX_MEDIA))
-        if form.get(f"MediaUrl{i}")
+        if _text(form, f"MediaUrl{i}")
     )
-    opt_out = (form.get("OptOutType") or "").upper() or None
-    return InboundMessage(phone=phone, channel=channel, body=form.get("Body", ""),
+    opt_out = _text(form, "OptOutType").upper()[:16] or None
+    return InboundMessage(phone=phone, channel=channel, body=_text(form, "Body"),
                           sid=sid[:64], media=media, opt_out_type=opt_out)
 
 

@@ -8,7 +8,7 @@ same reply instead of a second answer.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine as DbEngine
@@ -49,6 +49,8 @@ def redact_phone(phone: str) -> str:
 
 
 def receive(db: DbEngine, engine: Engine, inbound: InboundMessage) -> Received:
+    # NUL characters carry nothing in a message, and PostgreSQL cannot store them.
+    inbound = replace(inbound, body=inbound.body.replace("\x00", ""))
     stored = _store_inbound(db, inbound)
     if stored is None:
         return Received(_wait_for_replies(db, inbound.sid), duplicate=True)

@@ -49,7 +49,7 @@ def test_fuzz_every_accepted_message_is_stored(client, db, body, sender):
     assert response.status_code == 200
     with Session(db) as session:
         stored = session.exec(select(Message).where(Message.sid == sid)).one()
-    assert stored.body == body
+    assert stored.body == body.replace("\x00", "")  # NUL carries nothing; PostgreSQL refuses it
 
 
 @SLOW

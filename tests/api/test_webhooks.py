@@ -172,3 +172,11 @@ def test_metrics_count_messages_and_show_queues(client, fake_nlu):
     text = client.get("/metrics").text
     assert 'rahnuma_messages_total{channel="whatsapp",intent="ask_fees",language="en"}' in text
     assert "rahnuma_outbox_depth 0.0" in text and "rahnuma_webhook_seconds_count" in text
+
+
+def test_webhook_nul_characters_are_dropped_not_a_500(client, db):
+    response = post(client, twilio_form("fees\x00 kitni\x00", MediaUrl0="x\x00"))
+    assert response.status_code == 200
+    with Session(db) as session:
+        stored = session.exec(select(Message).where(Message.direction == "in")).one()
+    assert stored.body == "fees kitni"
