@@ -73,7 +73,8 @@ def queue(request: Request, signed: SignedIn, session: DbSession, view: str = "o
     rows = [{"referral": r, "age_hours": int((now - r.created_at).total_seconds() // 3600),
              "overdue": r.status == Status.NEW and now - r.created_at > sla}
             for r in referrals]
-    return render(request, "queue.html", signed, rows=rows, view=view, views=VIEWS,
+    names = {s.id: s.name for s in session.exec(select(Staff))}
+    return render(request, "queue.html", signed, rows=rows, view=view, views=VIEWS, names=names,
                   filters=filters, categories=list(Category), statuses=list(Status),
                   languages=list(Lang))
 
@@ -109,6 +110,7 @@ def case_page(request: Request, signed: SignedIn, session: DbSession, referral_i
             request.app.state.settings.twilio_whatsapp_template_sid),
         next_statuses=sorted(_next(referral)), referred_to=list(ReferredTo),
         can_assign=can_assign(signed.staff, referral), colleagues=colleagues,
+        assignee=session.get(Staff, referral.assignee_id) if referral.assignee_id else None,
         category_title=content.text(f"category_{referral.category}", Lang.EN))
 
 

@@ -24,7 +24,7 @@ def test_browser_login_claim_reply_and_status(page, site, db):
         reference = session.get(Referral, case).reference
     page.click(f"text={reference}")
     page.click("button:has-text('Claim')")
-    page.wait_for_selector("text=Assigned to staff")
+    page.wait_for_selector("text=Assigned to ayesha")
     page.select_option("select[name=canned]", "canned_need_details")
     page.click("button:has-text('Send')")
     page.wait_for_selector("text=Reply queued for sending")
