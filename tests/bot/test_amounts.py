@@ -8,6 +8,7 @@ from bot.amounts import parse_amount
     ("تین لاکھ", 300_000), ("۳ لاکھ", 300_000), ("دوه لکه", 200_000), ("درې لکه", 300_000),
     ("ڈھائی لاکھ", 250_000), ("saarhe 3 lakh", 350_000), ("50 hazar", 50_000),
     ("تن لکھ روپے", 300_000), ("maine agent ko 2 lakh diye", 200_000), ("ڈیڑھ لاکھ", 150_000),
+    ("پچاس ہزار", 50_000), ("pachas hazar", 50_000), ("ساڑھے تین لاکھ", 350_000),
 ])
 def test_parse_amount_as_people_write_it(text, amount):
     assert parse_amount(text) == amount
