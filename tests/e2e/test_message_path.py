@@ -106,3 +106,18 @@ def test_e2e_ask_cli_jsonl_answers_each_line(rasa):
     records = [json.loads(line) for line in output.splitlines()]
     assert [r["text"] for r in records] == ["salam", "FIA ka number kya hai"]
     assert all(r["nlu"] == "rasa" and r["reply"] for r in records)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("agent ne 3 lakh liye saudi ke visa ke liye, licence 2214/mlk",
+     {("amount", "3 lakh"), ("country", "saudi"), ("licence_no", "2214/mlk")}),
+    ("ایجنٹ نے تین لاکھ لیے، دبئی کا ویزا", {("amount", "تین لاکھ"), ("country", "دبئی")}),
+    ("ایجنټ درې لکه غواړي د قطر لپاره", {("amount", "درې لکه"), ("country", "قطر")}),
+])
+def test_e2e_rasa_extracts_the_entities_flows_need(rasa, text, expected):
+    from bot.language import normalize
+    from bot.nlu import RasaClient
+
+    result = RasaClient(rasa.url, timeout=10).parse(normalize(text))
+    found = {(e["entity"], e["value"]) for e in result.entities}
+    assert expected <= found, found
