@@ -7,6 +7,7 @@ the list it comes from, and advice that fits the status.
 
 from sqlmodel import select
 
+from bot.flows.menu import numbered_choice
 from bot.licences import (
     Licence,
     LicenceRef,
@@ -103,16 +104,8 @@ def _answer_records(turn: Turn, records: list[Licence], *, query: str) -> None:
 
 
 def _choose(turn: Turn) -> bool:
-    candidates = turn.state.get("candidates") or []
-    choice = turn.text.strip(" .")
-    if not choice.isdigit():
-        turn.clear_flow()
-        return False
-    if not 1 <= int(choice) <= len(candidates):
-        turn.say("choice_invalid")
-        return True
-    answer(turn, turn.session.get(Licence, candidates[int(choice) - 1]))
-    return True
+    return numbered_choice(turn, turn.state.get("candidates") or [],
+                           lambda id_: answer(turn, turn.session.get(Licence, id_)))
 
 
 def answer(turn: Turn, licence: Licence) -> None:

@@ -1,5 +1,8 @@
 """The numbered main menu, numbered choices between topics, topic answers and MORE."""
 
+from collections.abc import Callable
+from typing import Any
+
 from bot.content import Topic
 from bot.intents import ACTION_FOR_INTENT
 from bot.turn import Turn
@@ -26,8 +29,9 @@ def offer(turn: Turn, options: list[str], *, header: str) -> None:
     turn.parts[-1] += "\n" + "\n".join(lines) + "\n0 " + _title(turn, "action:menu")
 
 
-def step(turn: Turn) -> bool:
-    options = turn.state.get("options") or []
+def numbered_choice(turn: Turn, options: list, on_pick: Callable[[Any], None]) -> bool:
+    """A reply to a numbered list: a valid number picks, another number is asked again, and
+    anything else leaves the list (False: the engine treats it as a new message)."""
     choice = turn.text.strip(" .")
     if not choice.isdigit():
         turn.clear_flow()
@@ -35,15 +39,23 @@ def step(turn: Turn) -> bool:
     if not 1 <= int(choice) <= len(options):
         turn.say("choice_invalid")
         return True
+    on_pick(options[int(choice) - 1])
+    return True
+
+
+def step(turn: Turn) -> bool:
+    return numbered_choice(turn, turn.state.get("options") or [], lambda o: _go(turn, o))
+
+
+def _go(turn: Turn, option: str) -> None:
     turn.clear_flow()
-    kind, _, name = options[int(choice) - 1].partition(":")
+    kind, _, name = option.partition(":")
     if kind == "topic":
         answer_topic(turn, turn.content.topics[name])
     else:
         from bot.flows import run_action
 
         run_action(turn, name)
-    return True
 
 
 def answer_topic(turn: Turn, topic: Topic) -> None:
