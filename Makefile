@@ -35,14 +35,14 @@ $(NLU_VENV)/.installed: requirements/nlu.txt
 	touch $@
 
 # Retrained whenever the training data or the pipeline is newer than the model.
-$(MODEL_STAMP): $(NLU_DATA) bot/language.py $(VENV)/.installed $(NLU_VENV)/.installed
+$(MODEL_STAMP): $(NLU_DATA) bot/conversation/language.py $(VENV)/.installed $(NLU_VENV)/.installed
 	$(MAKE) nlu-train
 
-# The examples pass through the app's normalizer first (bot/nlu_build.py), so the model learns
+# The examples pass through the app's normalizer first (bot/conversation/nlu_build.py), so the model learns
 # exactly the tokens the app will send it.
 nlu-train: $(VENV)/.installed $(NLU_VENV)/.installed
 	mkdir -p nlu_data/models
-	$(VENV)/bin/python -m bot.nlu_build
+	$(VENV)/bin/python -m bot.conversation.nlu_build
 	cd nlu_data && time ../$(NLU_VENV)/bin/rasa train nlu --config config.yml \
 	  --nlu build/data --domain domain.yml --out models --quiet
 	ls -t nlu_data/models/*.tar.gz | tail -n +4 | xargs -r rm --  # keep the 3 newest
@@ -73,7 +73,7 @@ test: setup lint browser
 	$(VENV)/bin/pytest -q
 
 nlu-eval: setup
-	$(VENV)/bin/python -m bot.nlu_eval
+	$(VENV)/bin/python -m bot.conversation.nlu_eval
 
 bench: setup
 	$(VENV)/bin/python -m bench.run

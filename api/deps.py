@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine as DbEngine
 
-from bot.engine import Engine
+from bot.conversation.engine import Engine
 from bot.settings import Settings
 
 

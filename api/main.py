@@ -9,8 +9,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import health, metrics, staff, webhooks
 from api.staff.web import LoginRequired
+from bot.conversation.engine import Engine, build_engine
 from bot.db import get_engine
-from bot.engine import Engine, build_engine
 from bot.logs import configure_logging
 from bot.settings import Settings, get_settings
 

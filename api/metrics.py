@@ -6,8 +6,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from sqlmodel import Session, func, select
 
-from bot.outbox import Outbox
-from bot.referrals import Referral
+from bot.casework.referrals import Referral
+from bot.messaging.outbox import Outbox
 
 router = APIRouter()
 

@@ -19,13 +19,13 @@ from twilio.request_validator import (
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api import deps
-from bot.channels import Channel
+from bot.conversation.channels import Channel
+from bot.conversation.inbox import receive
+from bot.conversation.turn import InboundMessage, Media
 from bot.db import session_scope
-from bot.inbox import receive
+from bot.messaging.outbox import record_status
 from bot.metrics import WEBHOOK_LATENCY
-from bot.outbox import record_status
 from bot.settings import Settings
-from bot.turn import InboundMessage, Media
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -7,15 +7,15 @@ import time
 from sqlmodel import Session
 
 from bot.db import get_engine, session_scope
-from bot.licence_import import import_licences
-from bot.licences import (
+from bot.migrate import upgrade
+from bot.registry.licence_import import import_licences
+from bot.registry.licences import (
     LicenceRef,
     find_by_ref,
     known_offices,
     parse_licence_numbers,
     search_by_name,
 )
-from bot.migrate import upgrade
 
 OFFICES = [("LHR", "Lahore"), ("KHI", "Karachi"), ("PEW", "Peshawar"), ("RWP", "Rawalpindi"),
            ("MLK", "Malakand"), ("MUL", "Multan"), ("QTA", "Quetta"), ("SKT", "Sialkot"),

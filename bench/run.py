@@ -23,8 +23,8 @@ from twilio.request_validator import RequestValidator
 
 from bench import licence_lookup
 from bench.load import run_load
-from bot.language import normalize
-from bot.nlu_server import start_rasa, stop, wait_until_ready
+from bot.conversation.language import normalize
+from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from bot.channels import Channel
+from bot.conversation.channels import Channel
 from bot.settings import get_settings
 
 
@@ -21,9 +21,9 @@ def serve(host: str, port: int) -> None:
     """Run the app (and the local Rasa server when RASA_URL is local and not answering)."""
     import uvicorn
 
+    from bot.conversation.nlu_server import local_nlu_server
+    from bot.messaging.worker import start_in_thread
     from bot.migrate import upgrade
-    from bot.nlu_server import local_nlu_server
-    from bot.worker import start_in_thread
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -45,7 +45,7 @@ def worker() -> None:
     import threading
 
     from bot.logs import configure_logging
-    from bot.worker import run_forever
+    from bot.messaging.worker import run_forever
 
     configure_logging()
     click.echo("worker running; Ctrl-C to stop")
@@ -100,8 +100,8 @@ def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: boo
     from sqlmodel import select
 
     from bot.db import get_engine, session_scope
-    from bot.licence_import import ImportRefused, decode, import_licences
-    from bot.licences import Licence
+    from bot.registry.licence_import import ImportRefused, decode, import_licences
+    from bot.registry.licences import Licence
 
     with session_scope(get_engine(get_settings().database_url)) as session:
         if if_empty and session.exec(select(Licence.id).limit(1)).first():
@@ -132,9 +132,9 @@ def staff() -> None:
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 def staff_add(email: str, name: str, centre: str, role: str, password_stdin: bool) -> None:
     """Create a staff account (the password is asked for, never given on the command line)."""
-    from bot.content import get_content
+    from bot.casework.staff import Role, StaffError, add_staff
+    from bot.content.store import get_content
     from bot.db import get_engine, session_scope
-    from bot.staff import Role, StaffError, add_staff
 
     settings = get_settings()
     if centre not in get_content(settings.content_dir).centres:
@@ -162,8 +162,8 @@ def contact() -> None:
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def contact_forget(phone: str, yes: bool) -> None:
     """Erase everything about PHONE (+92...): messages, complaints, evidence files."""
+    from bot.casework.privacy import forget_contact
     from bot.db import get_engine, session_scope
-    from bot.privacy import forget_contact
 
     if not yes:
         click.confirm(f"Erase every record of {phone}? This cannot be undone", abort=True)
@@ -177,8 +177,8 @@ def contact_forget(phone: str, yes: bool) -> None:
 @main.command()
 def retention() -> None:
     """Erase message bodies older than RETENTION_DAYS (not those of open complaints)."""
+    from bot.casework.privacy import apply_retention
     from bot.db import get_engine, session_scope
-    from bot.privacy import apply_retention
 
     settings = get_settings()
     with session_scope(get_engine(settings.database_url)) as session:
@@ -194,7 +194,7 @@ def content() -> None:
 @content.command("check")
 def content_check() -> None:
     """Fail on a missing language, an unknown reference, an over-long text or a dead topic."""
-    from bot.content import load_content
+    from bot.content.store import load_content
 
     loaded = load_content(get_settings().content_dir)
     for problem in loaded.problems:
@@ -211,8 +211,8 @@ def content_export(out: str) -> None:
     """Write every text side by side in five languages (HTML) for native-speaker review."""
     from pathlib import Path
 
-    from bot.content import get_content
-    from bot.content_export import export_html
+    from bot.content.export import export_html
+    from bot.content.store import get_content
 
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +226,7 @@ def content_export(out: str) -> None:
 @click.argument("text", required=False)
 def ask(as_json: bool, jsonl: bool, text: str | None) -> None:
     """Answer TEXT as the bot would, without a contact or any database write."""
-    from bot.engine import build_engine
+    from bot.conversation.engine import build_engine
 
     if not jsonl and text is None:
         raise click.UsageError("give TEXT, or --jsonl with messages on stdin")
@@ -250,7 +250,7 @@ def ask(as_json: bool, jsonl: bool, text: str | None) -> None:
               help="the contact to talk as (conversation state is kept per number)")
 def chat(channel: str, phone: str) -> None:
     """Talk to the bot in the terminal, through the same engine and database as the webhook."""
-    from bot.chat import run_chat
+    from bot.conversation.chat import run_chat
 
     run_chat(get_settings(), Channel(channel), phone)
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
-from bot.content import Content, get_content
+from bot.content.store import Content, get_content
+from bot.conversation.engine import Engine as BotEngine
 from bot.db import get_engine
-from bot.engine import Engine as BotEngine
 from bot.migrate import upgrade
 from bot.settings import PROJECT_ROOT, Settings
 from tests.factories import FakeNlu

@@ -5,9 +5,9 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from bot.channels import Channel
-from bot.nlu import FALLBACK, RASA, IntentScore, NluResult
-from bot.turn import InboundMessage
+from bot.conversation.channels import Channel
+from bot.conversation.nlu import FALLBACK, RASA, IntentScore, NluResult
+from bot.conversation.turn import InboundMessage
 
 _sids = itertools.count(1)
 AUTH_TOKEN = "test-auth-token"

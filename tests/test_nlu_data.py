@@ -5,10 +5,10 @@ from collections import Counter
 
 import yaml
 
-from bot.intents import INTENTS
-from bot.language import LANGUAGES
-from bot.nlu_build import build
-from bot.nlu_eval import REPORT, TEST_FILE, TEST_FILES, fingerprint
+from bot.conversation.intents import INTENTS
+from bot.conversation.language import LANGUAGES
+from bot.conversation.nlu_build import build
+from bot.conversation.nlu_eval import REPORT, TEST_FILE, TEST_FILES, fingerprint
 from bot.settings import PROJECT_ROOT
 
 DATA = PROJECT_ROOT / "nlu_data" / "data"

@@ -12,14 +12,14 @@ from starlette.datastructures import UploadFile
 
 from api.staff.charts import bar_chart
 from api.staff.web import CheckedForm, DbSession, SignedIn, render, require_role
-from bot.channels import Channel
-from bot.conversations import utcnow
-from bot.impact import impact
-from bot.inbox import receive
-from bot.licence_import import ImportRefused, decode, import_licences
-from bot.licences import LicenceImport
-from bot.staff import Role, Staff, StaffError, StaffSession, add_staff
-from bot.turn import InboundMessage
+from bot.casework.impact import impact
+from bot.casework.staff import Role, Staff, StaffError, StaffSession, add_staff
+from bot.conversation.channels import Channel
+from bot.conversation.contacts import utcnow
+from bot.conversation.inbox import receive
+from bot.conversation.turn import InboundMessage
+from bot.registry.licence_import import ImportRefused, decode, import_licences
+from bot.registry.licences import LicenceImport
 
 router = APIRouter()
 SIMULATOR_PHONE = "+920000000000"  # the test contact; never a real number

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from api.staff.web import COOKIE, CheckedForm, DbSession, SignedIn, render
-from bot.staff import StaffError, authenticate, change_password, end_session, start_session
+from bot.casework.staff import StaffError, authenticate, change_password, end_session, start_session
 
 router = APIRouter()
 LOGIN_CSRF = "rahnuma_login_csrf"

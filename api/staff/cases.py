@@ -8,11 +8,8 @@ from fastapi.responses import FileResponse, RedirectResponse
 from sqlmodel import Session, select
 
 from api.staff.web import CheckedForm, DbSession, Signed, SignedIn, render
-from bot.conversations import Contact, Message, utcnow
-from bot.evidence import Evidence
-from bot.language import Lang
-from bot.outbox import enqueue, whatsapp_window_open
-from bot.referrals import (
+from bot.casework.evidence import Evidence
+from bot.casework.referrals import (
     OPEN,
     Category,
     Referral,
@@ -24,7 +21,10 @@ from bot.referrals import (
     change_status,
     claim,
 )
-from bot.staff import Role, Staff, can_assign, can_see
+from bot.casework.staff import Role, Staff, can_assign, can_see
+from bot.conversation.contacts import Contact, Message, utcnow
+from bot.conversation.language import Lang
+from bot.messaging.outbox import enqueue, whatsapp_window_open
 
 router = APIRouter()
 VIEWS = {"unassigned": "Unassigned", "mine": "Mine", "urgent": "Urgent",
@@ -115,7 +115,7 @@ def case_page(request: Request, signed: SignedIn, session: DbSession, referral_i
 
 
 def _next(referral: Referral) -> set[str]:
-    from bot.referrals import TRANSITIONS
+    from bot.casework.referrals import TRANSITIONS
 
     return {str(s) for s in TRANSITIONS[Status(referral.status)]}
 

@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from api import deps
-from bot.staff import Role, Staff, StaffSession, session_for
+from bot.casework.staff import Role, Staff, StaffSession, session_for
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 COOKIE = "rahnuma_staff"

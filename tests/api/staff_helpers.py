@@ -4,10 +4,10 @@ import re
 
 from fastapi.testclient import TestClient
 
-from bot.conversations import Contact, Direction, Message
+from bot.casework.referrals import Category, create_referral
+from bot.casework.staff import Role, add_staff
+from bot.conversation.contacts import Contact, Direction, Message
 from bot.db import session_scope
-from bot.referrals import Category, create_referral
-from bot.staff import Role, add_staff
 
 PASSWORD = "correct horse battery"
 

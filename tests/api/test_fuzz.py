@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from api.main import create_app
-from bot.conversations import Message
+from bot.conversation.contacts import Message
 from tests.factories import signed
 
 FIELDS = st.sampled_from(["From", "To", "Body", "MessageSid", "NumMedia", "MediaUrl0",

@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from bot.conversation.language import Lang, detect
 from bot.db import session_scope
-from bot.language import Lang, detect
-from bot.licence_import import import_licences
+from bot.registry.licence_import import import_licences
 from tests.factories import signed, twilio_form
 
 CSV = """licence_no,name,proprietor,address,city,phone,status,valid_until

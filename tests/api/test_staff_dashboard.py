@@ -4,11 +4,11 @@ import pytest
 from sqlmodel import Session, select
 
 from api.main import create_app
+from bot.casework.evidence import Evidence
+from bot.casework.referrals import Referral, ReferralEvent
+from bot.casework.staff import Role
 from bot.db import session_scope
-from bot.evidence import Evidence
-from bot.outbox import Outbox
-from bot.referrals import Referral, ReferralEvent
-from bot.staff import Role
+from bot.messaging.outbox import Outbox
 from tests.api.staff_helpers import (
     PASSWORD,
     browser,
@@ -186,7 +186,7 @@ def test_reply_outside_whatsapp_window_needs_a_template(app, db, settings):
     with session_scope(db) as session:
         from datetime import timedelta
 
-        from bot.conversations import Message, utcnow
+        from bot.conversation.contacts import Message, utcnow
 
         for message in session.exec(select(Message)):
             message.created_at = utcnow() - timedelta(hours=30)
@@ -219,7 +219,7 @@ def test_queue_search_by_reference_and_overdue_flag(app, db):
     with session_scope(db) as session:
         from datetime import timedelta
 
-        from bot.conversations import utcnow
+        from bot.conversation.contacts import utcnow
 
         referral = session.get(Referral, case)
         referral.created_at = utcnow() - timedelta(hours=72)

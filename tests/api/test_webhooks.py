@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from api.main import create_app
-from bot.conversations import Message
-from bot.language import Lang
+from bot.conversation.contacts import Message
+from bot.conversation.language import Lang
 from tests.factories import signed, twilio_form
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.amounts import parse_amount
+from bot.conversation.amounts import parse_amount
 
 
 @pytest.mark.parametrize("text,amount", [

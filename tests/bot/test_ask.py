@@ -1,6 +1,6 @@
 """`Engine.ask`: stateless, same path as a message."""
 
-from bot.language import Lang
+from bot.conversation.language import Lang
 
 
 def test_ask_answers_without_a_contact_or_database(bot, content, fake_nlu):

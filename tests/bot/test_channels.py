@@ -1,4 +1,4 @@
-from bot.channels import Channel, is_gsm7, paginate, sms_segments
+from bot.conversation.channels import Channel, is_gsm7, paginate, sms_segments
 
 
 def test_sms_segments_gsm7_single_and_multipart():

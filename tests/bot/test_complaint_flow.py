@@ -4,14 +4,14 @@
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversations import Contact
+from bot.casework.evidence import Evidence
+from bot.casework.referrals import Referral, ReferralEvent, add_note
+from bot.conversation.contacts import Contact
+from bot.conversation.inbox import receive
+from bot.conversation.language import Lang
+from bot.conversation.turn import Media
 from bot.db import session_scope
-from bot.evidence import Evidence
-from bot.inbox import receive
-from bot.language import Lang
-from bot.licence_import import import_licences
-from bot.referrals import Referral, ReferralEvent, add_note
-from bot.turn import Media
+from bot.registry.licence_import import import_licences
 from tests.factories import inbound
 
 PHONE = "+923001234567"

@@ -5,8 +5,8 @@ import shutil
 import pytest
 import yaml
 
-from bot.content import ContentError, get_content, load_content
-from bot.content_export import export_html
+from bot.content.export import export_html
+from bot.content.store import ContentError, get_content, load_content
 from bot.settings import PROJECT_ROOT
 
 

@@ -3,11 +3,11 @@
 import pytest
 from sqlmodel import Session, select
 
-from bot.channels import Channel, sms_segments
-from bot.conversations import Contact, Message
-from bot.inbox import receive
-from bot.language import LANGUAGES, Lang
-from bot.referrals import Referral
+from bot.casework.referrals import Referral
+from bot.conversation.channels import Channel, sms_segments
+from bot.conversation.contacts import Contact, Message
+from bot.conversation.inbox import receive
+from bot.conversation.language import LANGUAGES, Lang
 from tests.factories import inbound
 
 FEES_UR_LATN = "agent kitni fees le sakta hai"
@@ -143,7 +143,7 @@ def test_engine_complaint_status_reports_the_callback_request(db, bot, content, 
 
 
 def test_engine_media_without_text_explains_text_only(db, bot, content):
-    from bot.turn import Media
+    from bot.conversation.turn import Media
 
     reply = say(db, bot, "", media=[Media("https://api.twilio.com/x", "audio/ogg")])
     assert reply == content.text("media_unsupported", Lang.UR_LATN)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversations import Contact
+from bot.casework.evidence import MAX_ATTEMPTS, Evidence, fetch_pending, record
+from bot.conversation.contacts import Contact
 from bot.db import session_scope
-from bot.evidence import MAX_ATTEMPTS, Evidence, fetch_pending, record
 
 AUTH = ("AC" + "1" * 32, "secret-token")
 
@@ -107,8 +107,8 @@ def test_evidence_of_an_unkept_type_is_rejected(db):
 
 
 def test_worker_round_fetches_pending_evidence(db, database_url, media_server, tmp_path):
+    from bot.messaging.worker import run_once
     from bot.settings import Settings
-    from bot.worker import run_once
 
     evidence_id = pending(db, f"{media_server}/Media/ME9")
     settings = Settings(database_url=database_url, twilio_account_sid=AUTH[0],

@@ -4,9 +4,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlmodel import Session, func, select
 
-from bot.conversations import Contact, Message
-from bot.inbox import receive
-from bot.language import Lang
+from bot.conversation.contacts import Contact, Message
+from bot.conversation.inbox import receive
+from bot.conversation.language import Lang
 from tests.factories import inbound
 
 

@@ -1,6 +1,14 @@
 import pytest
 
-from bot.language import Detection, Lang, choose_language, clean, detect, fold, normalize
+from bot.conversation.language import (
+    Detection,
+    Lang,
+    choose_language,
+    clean,
+    detect,
+    fold,
+    normalize,
+)
 
 
 def test_normalize_maps_arabic_keyboard_letters_to_urdu():

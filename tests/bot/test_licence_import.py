@@ -6,8 +6,8 @@ import pytest
 from sqlmodel import Session, func, select
 
 from bot.db import session_scope
-from bot.licence_import import ImportRefused, decode, import_licences
-from bot.licences import Licence, LicenceImport
+from bot.registry.licence_import import ImportRefused, decode, import_licences
+from bot.registry.licences import Licence, LicenceImport
 
 GOOD = """licence_no,name,proprietor,address,city,phone,status,valid_until
 0848/LHR,Ravi Manpower,A,Addr,Lahore,0300-1,valid,31-12-2027

@@ -4,8 +4,8 @@ import pytest
 from sqlmodel import Session
 
 from bot.db import session_scope
-from bot.licence_import import import_licences
-from bot.licences import (
+from bot.registry.licence_import import import_licences
+from bot.registry.licences import (
     LicenceRef,
     find_by_ref,
     known_offices,

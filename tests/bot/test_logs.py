@@ -1,7 +1,7 @@
 import json
 import logging
 
-from bot.inbox import redact_phone
+from bot.conversation.inbox import redact_phone
 from bot.logs import JsonFormatter, redact
 
 
@@ -12,10 +12,10 @@ def test_redact_hides_phone_numbers_in_every_form():
 
 
 def test_json_log_line_is_structured_and_redacted():
-    record = logging.LogRecord("bot.inbox", logging.INFO, __file__, 1,
+    record = logging.LogRecord("bot.conversation.inbox", logging.INFO, __file__, 1,
                                "duplicate delivery from %s", ("+923001234567",), None)
     entry = json.loads(JsonFormatter().format(record))
-    assert entry["level"] == "INFO" and entry["logger"] == "bot.inbox"
+    assert entry["level"] == "INFO" and entry["logger"] == "bot.conversation.inbox"
     assert "1234567" not in entry["message"]
 
 

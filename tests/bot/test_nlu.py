@@ -1,7 +1,7 @@
 import httpx
 import pytest
 
-from bot.nlu import FALLBACK, KeywordClassifier, RasaClient, ResilientNlu
+from bot.conversation.nlu import FALLBACK, KeywordClassifier, RasaClient, ResilientNlu
 from bot.settings import PROJECT_ROOT
 from tests.factories import nlu_result
 

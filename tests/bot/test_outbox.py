@@ -8,9 +8,9 @@ from urllib.parse import parse_qs
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversations import Contact, utcnow
+from bot.conversation.contacts import Contact, utcnow
 from bot.db import session_scope
-from bot.outbox import Outbox, enqueue, record_status, send_due, twilio_sender
+from bot.messaging.outbox import Outbox, enqueue, record_status, send_due, twilio_sender
 
 ACCOUNT = "AC" + "a" * 32
 

@@ -4,12 +4,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, func, select
 
-from bot.conversations import Contact, Message, utcnow
+from bot.casework.evidence import Evidence
+from bot.casework.privacy import apply_retention, forget_contact
+from bot.casework.referrals import Referral, ReferralEvent, Status, change_status
+from bot.conversation.contacts import Contact, Message, utcnow
+from bot.conversation.inbox import receive
 from bot.db import session_scope
-from bot.evidence import Evidence
-from bot.inbox import receive
-from bot.privacy import apply_retention, forget_contact
-from bot.referrals import Referral, ReferralEvent, Status, change_status
 from tests.factories import inbound
 
 

@@ -5,9 +5,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.amounts import parse_amount
-from bot.language import LANGUAGES, clean, detect, normalize
-from bot.licences import LicenceRef, parse_licence_numbers
+from bot.conversation.amounts import parse_amount
+from bot.conversation.language import LANGUAGES, clean, detect, normalize
+from bot.registry.licences import LicenceRef, parse_licence_numbers
 
 # Latin, Arabic script (Urdu, Pashto, presentation forms), digits of three systems, invisible
 # marks and diacritics, emoji: what a WhatsApp message may hold.

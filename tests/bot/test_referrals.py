@@ -5,9 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.conversations import Contact
-from bot.db import session_scope
-from bot.referrals import (
+from bot.casework.referrals import (
     REFERENCE_ALPHABET,
     Category,
     Referral,
@@ -21,6 +19,8 @@ from bot.referrals import (
     create_referral,
     new_reference,
 )
+from bot.conversation.contacts import Contact
+from bot.db import session_scope
 
 
 def make_contact(db, phone="+923001112222") -> int:

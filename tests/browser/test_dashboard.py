@@ -2,9 +2,9 @@
 
 from sqlmodel import Session, select
 
-from bot.outbox import Outbox
-from bot.referrals import Referral
-from bot.staff import Role
+from bot.casework.referrals import Referral
+from bot.casework.staff import Role
+from bot.messaging.outbox import Outbox
 from tests.api.staff_helpers import PASSWORD, make_case, make_staff
 
 

@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 
 from api.main import create_app
-from bot.nlu_server import MODELS_DIR, start_rasa, stop, wait_until_ready
+from bot.conversation.nlu_server import MODELS_DIR, start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT, Settings
 
 

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversations import Message
-from bot.language import Lang, detect
+from bot.conversation.contacts import Message
+from bot.conversation.language import Lang, detect
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import AppServer, RasaServer, e2e_settings
 from tests.factories import signed, twilio_form
@@ -115,8 +115,8 @@ def test_e2e_ask_cli_jsonl_answers_each_line(rasa):
     ("ایجنټ درې لکه غواړي د قطر لپاره", {("amount", "درې لکه"), ("country", "قطر")}),
 ])
 def test_e2e_rasa_extracts_the_entities_flows_need(rasa, text, expected):
-    from bot.language import normalize
-    from bot.nlu import RasaClient
+    from bot.conversation.language import normalize
+    from bot.conversation.nlu import RasaClient
 
     result = RasaClient(rasa.url, timeout=10).parse(normalize(text))
     found = {(e["entity"], e["value"]) for e in result.entities}

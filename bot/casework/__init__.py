@@ -1,0 +1,1 @@
+"""Casework: referrals, evidence, staff accounts, impact figures and privacy."""

@@ -1,0 +1,73 @@
+"""The figures resource centres report to funders, for a chosen period."""
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+
+from bot.casework.referrals import Referral, ReferralEvent
+from bot.conversation.contacts import Direction, Message
+
+
+@dataclass
+class Impact:
+    start: datetime
+    end: datetime
+    people_reached: int
+    messages_in: int
+    questions_by_topic: list[tuple[str, int]]
+    questions_by_language: list[tuple[str, int]]
+    complaints_by_category: list[tuple[str, int]]
+    complaints_by_status: list[tuple[str, int]]
+    complaints_by_district: list[tuple[str, int]]
+    median_hours_to_first_response: float | None
+    median_hours_to_resolution: float | None
+
+
+def _hours(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 3600
+
+
+def impact(session: Session, *, start: datetime, end: datetime,
+           centre: str | None = None) -> Impact:
+    inbound = (Message.direction == Direction.IN, Message.created_at >= start,
+               Message.created_at < end)
+    people = session.exec(select(func.count(func.distinct(Message.contact_id)))
+                          .where(*inbound)).one()
+    total_in = session.exec(select(func.count()).select_from(Message).where(*inbound)).one()
+    topics = session.exec(select(Message.intent, func.count()).where(
+        *inbound, Message.intent.is_not(None))  # type: ignore[union-attr]
+        .group_by(Message.intent)).all()
+    languages = session.exec(select(Message.language, func.count()).where(
+        *inbound, Message.language.is_not(None))  # type: ignore[union-attr]
+        .group_by(Message.language)).all()
+    query = select(Referral).where(Referral.created_at >= start, Referral.created_at < end)
+    if centre:
+        query = query.where(Referral.centre == centre)
+    referrals = session.exec(query).all()
+    first, resolution = [], []
+    for referral in referrals:
+        staff_event = session.exec(
+            select(ReferralEvent.at).where(ReferralEvent.referral_id == referral.id,
+                                           ReferralEvent.actor.like("staff:%"))  # type: ignore
+            .order_by(ReferralEvent.at).limit(1)).first()
+        if staff_event:
+            first.append(_hours(staff_event, referral.created_at))
+        if referral.resolved_at:
+            resolution.append(_hours(referral.resolved_at, referral.created_at))
+
+    def ranked(counter: Counter) -> list[tuple[str, int]]:
+        return counter.most_common()
+
+    return Impact(
+        start, end, people, total_in,
+        sorted(((t or "-", n) for t, n in topics), key=lambda x: -x[1]),
+        sorted(((lang or "-", n) for lang, n in languages), key=lambda x: -x[1]),
+        ranked(Counter(r.category for r in referrals)),
+        ranked(Counter(r.status for r in referrals)),
+        ranked(Counter(r.location_district or r.location_country or "-" for r in referrals)),
+        round(statistics.median(first), 1) if first else None,
+        round(statistics.median(resolution), 1) if resolution else None,
+    )

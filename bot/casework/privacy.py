@@ -1,0 +1,54 @@
+"""Keeping only what is needed: message retention, and erasing a person on request."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from bot.casework.evidence import Evidence
+from bot.casework.referrals import OPEN, Referral, ReferralEvent
+from bot.conversation.contacts import Contact, Message, utcnow
+from bot.messaging.outbox import Outbox
+
+ERASED = ""
+
+
+def apply_retention(session: Session, *, days: int) -> int:
+    """Erase message bodies older than `days`, except for people with an open referral (the
+    caseworker still needs the conversation). Returns how many bodies were erased."""
+    cutoff = utcnow() - timedelta(days=days)
+    open_cases = select(Referral.contact_id).where(Referral.status.in_(OPEN))  # type: ignore
+    result = session.execute(
+        update(Message)
+        .where(Message.created_at < cutoff, Message.body != ERASED,
+               Message.contact_id.not_in(open_cases))  # type: ignore[union-attr]
+        .values(body=ERASED, media=[]))
+    return result.rowcount or 0
+
+
+def forget_contact(session: Session, phone: str) -> dict[str, int]:
+    """Erase everything about one phone number: messages, referrals, evidence (files too),
+    queued messages and the contact itself. Returns what was removed."""
+    contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
+    if contact is None:
+        return {}
+    referral_ids = list(session.exec(select(Referral.id).where(
+        Referral.contact_id == contact.id)))
+    files = session.exec(select(Evidence).where(Evidence.contact_id == contact.id)).all()
+    for item in files:
+        if item.path:
+            Path(item.path).unlink(missing_ok=True)
+    counts = {"evidence": len(files), "referrals": len(referral_ids)}
+    session.execute(delete(Evidence).where(Evidence.contact_id == contact.id))
+    session.execute(delete(Outbox).where(Outbox.contact_id == contact.id))
+    session.execute(delete(ReferralEvent).where(
+        ReferralEvent.referral_id.in_(referral_ids)))  # type: ignore[attr-defined]
+    session.execute(delete(Referral).where(Referral.contact_id == contact.id))
+    # Replies point at the messages they answer: drop the links, then the messages.
+    session.execute(update(Message).where(Message.contact_id == contact.id)
+                    .values(reply_to_id=None))
+    counts["messages"] = session.execute(
+        delete(Message).where(Message.contact_id == contact.id)).rowcount or 0
+    session.delete(contact)
+    return counts

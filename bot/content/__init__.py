@@ -1,0 +1,1 @@
+"""The content base: loading, checking and exporting every text people read."""

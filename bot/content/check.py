@@ -1,0 +1,164 @@
+"""Consistency checks over a loaded content base (`rahnuma content check`)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from bot.conversation.channels import sms_segments
+from bot.conversation.intents import ACTION_FOR_INTENT, ACTIONS, INTENTS
+from bot.conversation.language import _ENGLISH_WORDS, LANGUAGES, Lang, detect
+
+if TYPE_CHECKING:
+    from bot.content.store import Content
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Values the code supplies to ui texts; every other placeholder must be a contacts.yml key.
+CODE_PARAMETERS = frozenset({"date", "reference", "status", "name", "count", "licence_no", "city",
+                             "phone", "valid_until", "query", "hours", "note"})
+TOPIC_SMS_SEGMENTS = 3
+LONG_TEXT_CHARS = 1000
+TITLE_CHARS = 40
+UI_TEXT_CHARS = 1000
+# Below this many words a text is too short for the detector to judge its language.
+DETECTABLE_WORDS = 6
+
+
+def check_consistency(content: Content) -> list[str]:
+    return [
+        *_placeholder_problems(content),
+        *_limit_problems(content),
+        *_routing_problems(content),
+        *_language_problems(content),
+        *_english_word_problems(content),
+    ]
+
+
+def _all_texts(content: Content):
+    """(where, language, text) for every text a person may read."""
+    for key, texts in content.ui.items():
+        for language, text in texts.items():
+            yield f"ui.yml {key} [{language}]", language, text
+    for topic in content.topics.values():
+        for part in ("title", "sms", "whatsapp", "more"):
+            for language, text in getattr(topic, part).items():
+                yield f"topics/{topic.id}.yml {part} [{language}]", language, text
+
+
+def _placeholder_problems(content: Content) -> list[str]:
+    known = set(content.contacts) | CODE_PARAMETERS
+    return [
+        f"{where}: unknown reference {{{name}}}"
+        for where, _, text in _all_texts(content)
+        for name in PLACEHOLDER.findall(text)
+        if name not in known
+    ]
+
+
+def _limit_problems(content: Content) -> list[str]:
+    problems = []
+    hints = content.ui.get("more_hint", {})
+    for topic in content.topics.values():
+        where = f"topics/{topic.id}.yml"
+        for language, text in topic.sms.items():
+            sent = content.fill_contacts(text) + "\n" + hints.get(language, "")
+            if sms_segments(sent) > TOPIC_SMS_SEGMENTS:
+                problems.append(
+                    f"{where} sms [{language}]: {sms_segments(sent)} SMS segments with the MORE "
+                    f"hint (max {TOPIC_SMS_SEGMENTS}, {len(sent)} characters)"
+                )
+        for part, limit in (("whatsapp", LONG_TEXT_CHARS), ("more", LONG_TEXT_CHARS),
+                            ("title", TITLE_CHARS)):
+            for language, text in getattr(topic, part).items():
+                length = len(content.fill_contacts(text))
+                if length > limit:
+                    problems.append(f"{where} {part} [{language}]: {length} characters "
+                                    f"(max {limit})")
+    for key, texts in content.ui.items():
+        for language, text in texts.items():
+            if len(text) > UI_TEXT_CHARS:
+                problems.append(f"ui.yml {key} [{language}]: {len(text)} characters "
+                                f"(max {UI_TEXT_CHARS})")
+    return problems
+
+
+def _routing_problems(content: Content) -> list[str]:
+    problems = []
+    for intent in INTENTS:
+        if intent not in ACTION_FOR_INTENT and not content.topic_for_intent(intent):
+            problems.append(f"intent {intent}: no topic lists it and no flow answers it")
+    reached = {t for item in content.menu.values() for t in item.topics}
+    for topic in content.topics.values():
+        unknown = set(topic.intents) - set(INTENTS)
+        if unknown:
+            problems.append(f"topics/{topic.id}.yml: unknown intents {sorted(unknown)}")
+        if not topic.intents and topic.id not in reached:
+            problems.append(f"topics/{topic.id}.yml: no intent or menu item reaches it")
+    for number, item in content.menu.items():
+        for topic_id in item.topics:
+            if topic_id not in content.topics:
+                problems.append(f"menu.yml {number}: unknown topic {topic_id!r}")
+        if item.action and item.action not in ACTIONS:
+            problems.append(f"menu.yml {number}: unknown action {item.action!r}")
+        if not item.action and not item.topics:
+            problems.append(f"menu.yml {number}: leads nowhere")
+    for language, text in content.ui.get("menu", {}).items():
+        missing = [n for n in content.menu if not re.search(rf"(^|\n){n}\b", text)]
+        if missing:
+            problems.append(f"ui.yml menu [{language}]: numbers {missing} not in the menu text")
+    return problems
+
+
+def _language_problems(content: Content) -> list[str]:
+    """A text declared Punjabi or Pashto that reads as Urdu (or any such mix-up) is a bug."""
+    problems = []
+    for where, language, text in _all_texts(content):
+        text = _without_shared_lines(content, where, text)
+        if language not in LANGUAGES or len(text.split()) < DETECTABLE_WORDS:
+            continue
+        detected = detect(PLACEHOLDER.sub(" ", text)).language
+        if detected != language:
+            problems.append(f"{where}: declared {language} but reads as {detected}")
+    return problems
+
+
+def _without_shared_lines(content: Content, where: str, text: str) -> str:
+    """Drops lines that every language of a ui text shares (the list of language names)."""
+    if not where.startswith("ui.yml "):
+        return text
+    texts = content.ui[where.split()[1]].values()
+    shared = set.intersection(*(set(t.splitlines()) for t in texts))
+    return "\n".join(line for line in text.splitlines() if line not in shared)
+
+
+# Latin words that may stand inside Urdu, Punjabi and Pashto texts: names, acronyms, the
+# commands people type, and rule references. Anything else in Latin letters is untranslated.
+ALLOWED_LATIN = frozenset("""
+    oep oeps be oe fia opf ilo fsa dg cwa protector whatsapp facebook sms more stop start menu
+    state life er r eo s xviii xiii xvi vi vii viii a i ii iii iv gpog mrc roman urdu english
+    rs pk www gov org mlk lhr khi pew rwp
+""".split())
+# English function words have no place in Roman Urdu either ("agent" and "visa" do).
+ROMAN_URDU_ALLOWED_ENGLISH = frozenset({"i", "a", "do", "to", "me", "on", "or", "is", "us"})
+# Proper names and fixed terms that stay in English whatever the language.
+NAMES = re.compile(
+    r"BE&OE|Protector of Emigrants|Migrant Resource Centres?|Community Welfare Attach\w*|"
+    r"work permit|\bIT\b|r\.\d+[A-Z]?", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _english_word_problems(content: Content) -> list[str]:
+    problems = []
+    for where, language, text in _all_texts(content):
+        text = PLACEHOLDER.sub(" ", _without_shared_lines(content, where, text))
+        text = NAMES.sub(" ", text)
+        words = {w.lower() for w in _LATIN_WORD.findall(text)}
+        if language in {Lang.UR, Lang.PA, Lang.PS}:
+            stray = sorted(words - ALLOWED_LATIN)
+        elif language == Lang.UR_LATN:
+            stray = sorted((words & _ENGLISH_WORDS) - ROMAN_URDU_ALLOWED_ENGLISH)
+        else:
+            continue
+        if stray:
+            problems.append(f"{where}: English words left in a {language} text: {stray}")
+    return problems

@@ -1,0 +1,223 @@
+"""The content base: topics, the bot's own texts, menu routing, command words and contacts.
+
+Loaded once from `content/`, validated, and never patched over with English: a missing
+translation is a problem `rahnuma content check` reports and the app refuses to start with.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.content.check import check_consistency
+from bot.conversation.channels import Channel
+from bot.conversation.language import LANGUAGES, Lang, fold, normalize
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class ContentError(Exception):
+    """The content base is incomplete or inconsistent."""
+
+
+Texts = dict[Lang, str]
+
+
+@dataclass(frozen=True)
+class Contact:
+    key: str
+    value: str
+    verify: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    intents: tuple[str, ...]
+    title: Texts
+    sms: Texts
+    whatsapp: Texts
+    more: Texts
+    sources: tuple[str, ...]
+    review: str
+    reviewed_on: date
+
+    def answer(self, language: Lang, channel: Channel) -> str:
+        return (self.sms if channel == Channel.SMS else self.whatsapp)[language]
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    number: str
+    topics: tuple[str, ...] = ()
+    action: str | None = None
+
+
+@dataclass(frozen=True)
+class Centre:
+    code: str
+    name: str
+    districts: frozenset[str]
+
+
+@dataclass
+class Content:
+    ui: dict[str, Texts]
+    topics: dict[str, Topic]
+    menu: dict[str, MenuItem]
+    commands: dict[str, frozenset[str]]
+    contacts: dict[str, Contact]
+    problems: list[str] = field(default_factory=list)
+    answers: dict[str, frozenset[str]] = field(default_factory=dict)
+    urgent_words: tuple[str, ...] = ()
+    centres: dict[str, Centre] = field(default_factory=dict)
+    default_centre: str = ""
+    countries: dict[str, str] = field(default_factory=dict)  # normalized spelling -> country
+
+    def text(self, key: str, language: Lang, **params: object) -> str:
+        return self.fill(self.ui[key][language], **params)
+
+    def fill(self, text: str, **params: object) -> str:
+        values = {k: c.value for k, c in self.contacts.items()} | {
+            k: str(v) for k, v in params.items()
+        }
+        return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+    def fill_contacts(self, text: str) -> str:
+        """Contacts filled in, the code's own placeholders ({date}...) left visible."""
+        return PLACEHOLDER.sub(lambda m: self.contacts[m.group(1)].value
+                               if m.group(1) in self.contacts else m.group(0), text)
+
+    def topic_for_intent(self, intent: str) -> Topic | None:
+        return next((t for t in self.topics.values() if intent in t.intents), None)
+
+    def command(self, normalized_text: str) -> str | None:
+        """The global command this whole message is, if any."""
+        phrase = normalized_text.strip(" .!?,")
+        return next((name for name, words in self.commands.items() if phrase in words), None)
+
+    def answer(self, normalized_text: str) -> str | None:
+        """yes / no / skip / back / cancel, when the whole reply is one of those words."""
+        phrase = normalized_text.strip(" .!?,")
+        return next((name for name, words in self.answers.items() if phrase in words), None)
+
+    def is_urgent(self, normalized_text: str) -> bool:
+        text = f" {fold(normalized_text)} "
+        return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in self.urgent_words)
+
+    def country_in(self, normalized_text: str) -> str | None:
+        """The destination country a message names, if any."""
+        text = f" {fold(normalized_text)} "
+        return next((country for spelling, country in self.countries.items()
+                     if re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text)), None)
+
+    def centre_for(self, district: str | None) -> str:
+        key = (district or "").strip().lower()
+        return next((c.code for c in self.centres.values() if key in c.districts),
+                    self.default_centre)
+
+
+def _read_yaml(path: Path) -> object:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _texts(raw: object, where: str, problems: list[str]) -> Texts:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected one text per language, got {type(raw).__name__}")
+        return {}
+    texts: Texts = {}
+    for language in LANGUAGES:
+        value = raw.get(str(language))
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: missing language {language}")
+        else:
+            texts[language] = value.strip()
+    for extra in set(raw) - {str(lang) for lang in LANGUAGES}:
+        problems.append(f"{where}: unknown language {extra!r}")
+    return texts
+
+
+def _load_topic(path: Path, problems: list[str]) -> Topic | None:
+    raw = _read_yaml(path)
+    where = f"topics/{path.name}"
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: not a mapping")
+        return None
+    known = {"id", "intents", "title", "sms", "whatsapp", "more", "sources", "review",
+             "reviewed_on"}
+    for key in sorted(set(raw) - known):
+        problems.append(f"{where}: unknown key {key!r}")
+    for key in sorted(known - set(raw) - {"intents"}):
+        problems.append(f"{where}: missing key {key!r}")
+    if raw.get("id") != path.stem:
+        problems.append(f"{where}: id {raw.get('id')!r} does not match the file name")
+    reviewed = raw.get("reviewed_on")
+    return Topic(
+        id=path.stem,
+        intents=tuple(raw.get("intents") or ()),
+        title=_texts(raw.get("title"), f"{where} title", problems),
+        sms=_texts(raw.get("sms"), f"{where} sms", problems),
+        whatsapp=_texts(raw.get("whatsapp"), f"{where} whatsapp", problems),
+        more=_texts(raw.get("more"), f"{where} more", problems),
+        sources=tuple(raw.get("sources") or ()),
+        review=str(raw.get("review") or ""),
+        reviewed_on=reviewed if isinstance(reviewed, date) else date.min,
+    )
+
+
+def _load_commands(raw: dict) -> dict[str, frozenset[str]]:
+    # Stored normalized, as the engine compares them with normalized messages.
+    return {name: frozenset(normalize(str(w)) for w in words) for name, words in raw.items()}
+
+
+def load_content(directory: Path) -> Content:
+    problems: list[str] = []
+    ui: dict[str, Texts] = {}
+    for path in [directory / "ui.yml", *sorted((directory / "ui").glob("*.yml"))]:
+        for key, value in (_read_yaml(path) or {}).items():
+            if key in ui:
+                problems.append(f"{path.name} {key}: defined twice")
+            ui[key] = _texts(value, f"ui.yml {key}", problems)
+    topics = {}
+    for path in sorted((directory / "topics").glob("*.yml")):
+        topic = _load_topic(path, problems)
+        if topic:
+            topics[topic.id] = topic
+    contacts = {
+        key: Contact(key, str(v["value"]), bool(v.get("verify")), str(v.get("source", "")))
+        for key, v in (_read_yaml(directory / "contacts.yml") or {}).items()
+    }
+    menu = {
+        str(number): MenuItem(str(number), tuple(item.get("topics") or ()), item.get("action"))
+        for number, item in (_read_yaml(directory / "menu.yml") or {}).items()
+    }
+    commands = _load_commands(_read_yaml(directory / "commands.yml") or {})
+    answers = _load_commands(_read_yaml(directory / "answers.yml") or {})
+    signals = _read_yaml(directory / "signals.yml") or {}
+    urgent = tuple(fold(normalize(str(w))) for w in signals.get("urgent", []))
+    centres_raw = _read_yaml(directory / "centres.yml") or {}
+    centres = {code: Centre(code, str(c["name"]), frozenset(str(d).lower() for d in
+                                                              c.get("districts", [])))
+               for code, c in (centres_raw.get("centres") or {}).items()}
+    places = _read_yaml(directory / "places.yml") or {}
+    countries = {fold(normalize(str(spelling))): country
+                 for country, spellings in (places.get("countries") or {}).items()
+                 for spelling in spellings}
+    content = Content(ui, topics, menu, commands, contacts, problems, answers, urgent, centres,
+                      str(centres_raw.get("default", "")), countries)
+    problems.extend(check_consistency(content))
+    return content
+
+
+@lru_cache
+def get_content(directory: Path) -> Content:
+    """The validated content base; raises ContentError listing every problem."""
+    content = load_content(directory)
+    if content.problems:
+        raise ContentError("content is not complete:\n  " + "\n  ".join(content.problems))
+    return content

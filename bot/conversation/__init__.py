@@ -1,0 +1,1 @@
+"""The conversation: the engine, flows, language, channels and the NLU client."""

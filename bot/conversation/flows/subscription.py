@@ -1,0 +1,17 @@
+"""STOP and START: an opted-out person gets nothing until they send START."""
+
+from bot.conversation.contacts import utcnow
+from bot.conversation.turn import Turn
+
+
+def stop(turn: Turn) -> None:
+    turn.contact.opted_out = True
+    turn.contact.opted_out_at = utcnow()
+    turn.clear_flow()
+    turn.say("stopped")  # the one confirmation carriers expect; nothing after it
+
+
+def start(turn: Turn) -> None:
+    turn.contact.opted_out = False
+    turn.contact.opted_out_at = None
+    turn.say("started")

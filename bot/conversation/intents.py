@@ -1,0 +1,25 @@
+"""The intent names (fixed by DESIGN.md) and which of them a flow answers instead of a topic."""
+
+INTENTS: tuple[str, ...] = (
+    "greet", "goodbye", "menu", "change_language", "ask_fees", "ask_contract",
+    "contract_substitution", "check_licence", "file_complaint", "complaint_channels",
+    "complaint_status", "ask_visa", "ask_protector", "passport_held", "unpaid_wages",
+    "red_flags", "human_handoff", "out_of_scope",
+)
+
+# Intents answered by an action (a flow in bot/conversation/flows or a fixed ui text); all
+# others by the content topic that lists the intent.
+
+
+ACTION_FOR_INTENT: dict[str, str] = {
+    "greet": "welcome",
+    "goodbye": "goodbye",
+    "menu": "menu",
+    "change_language": "language",
+    "human_handoff": "handoff",
+    "complaint_status": "complaint_status",
+    "check_licence": "licence_check",
+    "file_complaint": "complaint",
+    "out_of_scope": "out_of_scope",
+}
+ACTIONS = frozenset(ACTION_FOR_INTENT.values())

@@ -1,0 +1,1 @@
+"""The licence registry: lookup, name matching and the official list import."""
