@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run test lint browser nlu-train nlu-serve nlu-eval bench clean
+.PHONY: help setup run test lint browser nlu-train nlu-serve nlu-eval conv-eval bench clean
 
 help:
 	@echo "make run    set up, then start Rasa + the app on http://127.0.0.1:8000"
@@ -74,6 +74,10 @@ test: setup lint browser
 
 nlu-eval: setup
 	$(VENV)/bin/python -m bot.conversation.nlu_eval
+
+# Scripted multi-turn conversations through the real engine and model: tests/conversations/
+conv-eval: setup
+	$(VENV)/bin/python -m bot.conversation.conv_eval
 
 bench: setup
 	$(VENV)/bin/python -m bench.run

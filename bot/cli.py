@@ -2,6 +2,7 @@
 
 import json
 import sys
+from datetime import datetime
 
 import click
 
@@ -92,7 +93,10 @@ def licences() -> None:
 @click.option("--dry-run", is_flag=True, help="check and count, write nothing")
 @click.option("--skip-bad-rows", is_flag=True, help="import the good rows of a file with bad ones")
 @click.option("--if-empty", is_flag=True, help="only when the registry has no licences yet")
-def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: bool) -> None:
+@click.option("--list-date", type=click.DateTime(formats=["%d-%m-%Y", "%Y-%m-%d"]),
+              help="the date printed on the official list (DD-MM-YYYY); people are told it")
+def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: bool,
+                    list_date: datetime | None) -> None:
     """Import the official list (CSV: licence_no,name,proprietor,address,city,phone,status,
     valid_until). All or nothing; malformed rows are reported by line number."""
     from pathlib import Path
@@ -110,7 +114,8 @@ def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: boo
         text = decode(Path(file).read_bytes())
         try:
             report = import_licences(session, text, file_name=file, dry_run=dry_run,
-                                     skip_bad_rows=skip_bad_rows)
+                                     skip_bad_rows=skip_bad_rows,
+                                     list_date=list_date.date() if list_date else None)
         except ImportRefused as refused:
             click.echo(refused.report.summary(), err=True)
             raise SystemExit("refused: nothing imported (fix the rows or use --skip-bad-rows)") \

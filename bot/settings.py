@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Message bodies older than this are erased, unless attached to an open referral.
     retention_days: int = 365
     # What the complaint reply promises and the dashboard flags as overdue.
+    # The first response an urgent case (danger, violence, passport held abroad) is promised;
+    # a product decision (FACTS.md s.8), stated in the reply, so keep it honest.
+    urgent_response_hours: int = 4
     first_response_hours: int = 48
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
     # `serve` runs the worker in a thread unless a separate `rahnuma worker` does it.

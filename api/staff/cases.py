@@ -58,7 +58,9 @@ def _queue_query(signed: Signed, view: str, filters: dict[str, str]):
         contact_ids = select(Contact.id).where(Contact.phone.contains(term.lstrip("0")))
         query = query.where((Referral.reference == term.upper()) |
                             Referral.contact_id.in_(contact_ids))  # type: ignore[attr-defined]
-    return query.order_by(Referral.created_at, Referral.id)  # oldest first
+    # Urgent first ("urgent" sorts after "normal"), then oldest first.
+    urgent_first = Referral.priority.desc()  # type: ignore[attr-defined]
+    return query.order_by(urgent_first, Referral.created_at, Referral.id)
 
 
 @router.get("/queue")

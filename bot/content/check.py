@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Values the code supplies to ui texts; every other placeholder must be a contacts.yml key.
 CODE_PARAMETERS = frozenset({"date", "reference", "status", "name", "count", "licence_no", "city",
-                             "phone", "valid_until", "query", "hours", "note"})
+                             "phone", "valid_until", "query", "hours", "note", "emergency",
+                             "mission"})
 TOPIC_SMS_SEGMENTS = 3
 LONG_TEXT_CHARS = 1000
 TITLE_CHARS = 40

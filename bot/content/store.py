@@ -13,8 +13,10 @@ from pathlib import Path
 import yaml
 
 from bot.content.check import check_consistency
+from bot.content.phrases import PhraseList, prepare
+from bot.content.places import Places, load_places
 from bot.conversation.channels import Channel
-from bot.conversation.language import LANGUAGES, Lang, fold, normalize
+from bot.conversation.language import LANGUAGES, Lang, normalize
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -73,12 +75,19 @@ class Content:
     contacts: dict[str, Contact]
     problems: list[str] = field(default_factory=list)
     answers: dict[str, frozenset[str]] = field(default_factory=dict)
-    urgent_words: tuple[str, ...] = ()
+    # content/signals.yml: urgent, relatives, passport_held, trapped (see is_urgent)
+    signals: dict[str, PhraseList] = field(default_factory=dict)
     centres: dict[str, Centre] = field(default_factory=dict)
     default_centre: str = ""
-    countries: dict[str, str] = field(default_factory=dict)  # normalized spelling -> country
+    places: Places = field(default_factory=lambda: load_places({}, {}, {}))
+    # content/routes.yml: phrases that send a message straight to a topic (or a ui text)
+    routes: dict[str, PhraseList] = field(default_factory=dict)
 
-    def text(self, key: str, language: Lang, **params: object) -> str:
+    def text(self, key: str, language: Lang, *, channel: Channel | None = None,
+             **params: object) -> str:
+        """A ui text; on SMS its shorter `<key>_sms` version where one exists."""
+        if channel == Channel.SMS and f"{key}_sms" in self.ui:
+            key = f"{key}_sms"
         return self.fill(self.ui[key][language], **params)
 
     def fill(self, text: str, **params: object) -> str:
@@ -105,18 +114,33 @@ class Content:
         phrase = normalized_text.strip(" .!?,")
         return next((name for name, words in self.answers.items() if phrase in words), None)
 
-    def is_urgent(self, normalized_text: str) -> bool:
-        text = f" {fold(normalized_text)} "
-        return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in self.urgent_words)
+    def signal(self, name: str, text: str) -> bool:
+        return self.signals.get(name, PhraseList(())).found_in(prepare(text))
 
-    def country_in(self, normalized_text: str) -> str | None:
-        """The destination country a message names, if any."""
-        text = f" {fold(normalized_text)} "
-        return next((country for spelling, country in self.countries.items()
-                     if re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text)), None)
+    def is_urgent(self, text: str) -> bool:
+        """Danger signs (FACTS.md s.6, s.8): violence, threats, locked in, no food, abuse, or
+        not free to leave (a passport held abroad with no way out counts as that). A held
+        passport alone is not: most are held by an agent at home, for a visa."""
+        prepared = prepare(text)
+        return any(self.signals[k].found_in(prepared) for k in ("urgent", "trapped")
+                   if k in self.signals)
+
+    def country_in(self, text: str) -> str | None:
+        """The country abroad a message names (a country or one of its cities), if any."""
+        return self.places.country_in(text)
+
+    def district_in(self, text: str) -> str | None:
+        """The Pakistani district a message names, in any script or common spelling."""
+        return self.places.district_in(text)
+
+    def route_in(self, text: str) -> str | None:
+        """A topic (or ui text) a message asks for by its words, whatever the NLU says."""
+        prepared = prepare(text)
+        return next((target for target, phrases in self.routes.items()
+                     if phrases.found_in(prepared)), None)
 
     def centre_for(self, district: str | None) -> str:
-        key = (district or "").strip().lower()
+        key = self.district_in(district or "") or (district or "").strip().lower()
         return next((c.code for c in self.centres.values() if key in c.districts),
                     self.default_centre)
 
@@ -124,6 +148,11 @@ class Content:
 def _read_yaml(path: Path) -> object:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def _read_optional(path: Path) -> dict:
+    raw = _read_yaml(path) if path.exists() else None
+    return raw if isinstance(raw, dict) else {}
 
 
 def _texts(raw: object, where: str, problems: list[str]) -> Texts:
@@ -198,18 +227,19 @@ def load_content(directory: Path) -> Content:
     }
     commands = _load_commands(_read_yaml(directory / "commands.yml") or {})
     answers = _load_commands(_read_yaml(directory / "answers.yml") or {})
-    signals = _read_yaml(directory / "signals.yml") or {}
-    urgent = tuple(fold(normalize(str(w))) for w in signals.get("urgent", []))
+    signals = {name: PhraseList(words or []) for name, words in
+               (_read_yaml(directory / "signals.yml") or {}).items()}
     centres_raw = _read_yaml(directory / "centres.yml") or {}
     centres = {code: Centre(code, str(c["name"]), frozenset(str(d).lower() for d in
                                                               c.get("districts", [])))
                for code, c in (centres_raw.get("centres") or {}).items()}
-    places = _read_yaml(directory / "places.yml") or {}
-    countries = {fold(normalize(str(spelling))): country
-                 for country, spellings in (places.get("countries") or {}).items()
-                 for spelling in spellings}
-    content = Content(ui, topics, menu, commands, contacts, problems, answers, urgent, centres,
-                      str(centres_raw.get("default", "")), countries)
+    places = load_places(_read_yaml(directory / "places.yml") or {},
+                         _read_optional(directory / "districts.yml"),
+                         _read_optional(directory / "countries.yml"))
+    routes = {target: PhraseList(entries or []) for target, entries in
+              (_read_optional(directory / "routes.yml").get("routes") or {}).items()}
+    content = Content(ui, topics, menu, commands, contacts, problems, answers, signals, centres,
+                      str(centres_raw.get("default", "")), places, routes)
     problems.extend(check_consistency(content))
     return content
 

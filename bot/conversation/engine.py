@@ -7,13 +7,15 @@ simulator, `rahnuma ask`) goes through here.
 
 import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.content.store import Content, get_content
-from bot.conversation import flows
-from bot.conversation.channels import Channel, fits, paginate
+from bot.conversation import flows, registry
+from bot.conversation.channels import Channel
 from bot.conversation.contacts import Contact, utcnow
+from bot.conversation.flows import complaint, danger, licence_check, menu
 from bot.conversation.intents import ACTION_FOR_INTENT
 from bot.conversation.language import Lang, choose_language, detect, normalize
 from bot.conversation.nlu import (
@@ -24,6 +26,8 @@ from bot.conversation.nlu import (
     RasaClient,
     ResilientNlu,
 )
+from bot.conversation.render import Limits, render, with_optional
+from bot.conversation.state import ConversationState
 from bot.conversation.turn import InboundMessage, OutboundMessage, Turn, Understanding
 from bot.settings import Settings
 
@@ -37,25 +41,30 @@ MIN_CHOICE_CONFIDENCE = 0.08
 TWILIO_OPT_OUT = {"STOP": "stop", "START": "start", "HELP": "help"}
 # After these answers the bot offers to take a complaint.
 OFFER_COMPLAINT_AFTER = frozenset({"passport_held", "unpaid_wages", "contract_substitution"})
+# The same answer asked for again within this time gets a pointer to it, not the text again.
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 class Engine:
     def __init__(self, content: Content, nlu: Nlu, *, confidence_threshold: float,
                  sms_max_segments: int, first_response_hours: int = 48,
-                 rate_limit_per_minute: int = 20):
+                 urgent_response_hours: int = 4, rate_limit_per_minute: int = 20):
         self.content = content
         self.nlu = nlu
         self.confidence_threshold = confidence_threshold
         self.sms_max_segments = sms_max_segments
         self.first_response_hours = first_response_hours
+        self.urgent_response_hours = urgent_response_hours
         self.rate_limit_per_minute = rate_limit_per_minute
 
     # ---- understanding (shared with the stateless `rahnuma ask`) ----
 
     def understand(self, body: str, *, chosen: str | None = None,
-                   previous: str | None = None, parse: bool = True) -> Understanding:
+                   previous: str | None = None, previous_sure: bool = True,
+                   parse: bool = True) -> Understanding:
         detection = detect(body)
-        language = choose_language(detection, chosen=chosen, previous=previous)
+        language = choose_language(detection, chosen=chosen, previous=previous,
+                                   words=len(body.split()), previous_sure=previous_sure)
         text = normalize(body, detection.language or language)
         result = self.nlu.parse(text) if parse and text else None
         return Understanding(text, language, result)
@@ -67,24 +76,35 @@ class Engine:
     def ask(self, body: str, channel: Channel = Channel.WHATSAPP) -> tuple[Understanding, str]:
         """Stateless answer: no contact, nothing stored, same path as a first message."""
         understanding = self.understand(body)
-        turn = Turn(None, Contact(phone=""), InboundMessage("", channel, body),  # type: ignore
-                    self.content, understanding)
-        self._answer_by_intent(turn)
-        page, _ = self._paginate(turn, "\n\n".join(turn.parts) or "")
-        return understanding, page
+        turn = Turn(None, Contact(phone=""), InboundMessage("", channel, body),  # type: ignore[arg-type]
+                    self.content, understanding, nlu=self.nlu)
+        self._answer_new(turn)
+        messages, _ = render(turn.parts, self._limits(turn), more=turn.more)
+        return turn.understanding, "\n\n".join(messages)
 
     # ---- a whole turn for a contact ----
+
+    def needs_nlu(self, body: str, state: ConversationState) -> bool:
+        """Whether the router may ask the NLU about this message: the one rule, asked by the
+        prefetch (before the contact is locked) and answered by the flows' registry."""
+        text = normalize(body) if body else ""
+        if not text or len(body) > MAX_BODY_CHARS or self.content.command(text):
+            return False
+        waiting = registry.waiting(state)
+        if waiting is not None:
+            return waiting.needs_nlu(state, text)
+        return not (text.isdigit() or self.content.is_urgent(text))
 
     def prefetch(self, inbound: InboundMessage, *, state: dict, opted_out: bool,
                  chosen: str | None, previous: str | None) -> NluResult | None:
         """The NLU's answer, asked before the contact is locked, when the message will need it:
         the database lock is then held for milliseconds, not for a round trip to Rasa."""
         body = inbound.body.strip()
-        text = normalize(body) if body else ""
-        if (not text or opted_out or len(body) > MAX_BODY_CHARS or state.get("flow")
-                or text.isdigit() or self.content.command(text) or inbound.opt_out_type):
+        loaded = ConversationState.load(state)
+        if opted_out or inbound.opt_out_type or not self.needs_nlu(body, loaded):
             return None
-        return self.understand(body, chosen=chosen, previous=previous).nlu
+        return self.understand(body, chosen=chosen, previous=previous,
+                               previous_sure=loaded.language_sure).nlu
 
     def handle(self, session: Session, contact: Contact, inbound: InboundMessage,
                *, first_contact: bool, prefetched: NluResult | None = None,
@@ -93,13 +113,18 @@ class Engine:
         command = self.content.command(normalize(body)) if body else None
         # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
         command = TWILIO_OPT_OUT.get(inbound.opt_out_type or "", command)
-        # The NLU is asked only when no command, flow or menu number has taken the message.
+        state = ConversationState.load(contact.state)
         understanding = self.understand(body, chosen=contact.language,
-                                        previous=contact.last_language, parse=False)
+                                        previous=contact.last_language,
+                                        previous_sure=state.language_sure, parse=False)
         if prefetched is not None:
             understanding = replace(understanding, nlu=prefetched)
+        detection = detect(body)
+        state.language_sure = state.language_sure or bool(contact.language) or (
+            detection.confident and detection.language == understanding.language)
         turn = Turn(session, contact, inbound, self.content, understanding,
-                    first_contact=first_contact, first_response_hours=self.first_response_hours)
+                    first_contact=first_contact, first_response_hours=self.first_response_hours,
+                    urgent_response_hours=self.urgent_response_hours, state=state, nlu=self.nlu)
         if contact.opted_out:
             if command == "start":
                 flows.subscription.start(turn)
@@ -108,35 +133,74 @@ class Engine:
         return self._finish(turn)
 
     def _route(self, turn: Turn, body: str, command: str | None) -> None:
-        if not body and turn.inbound.media and flows.accepts_media(turn):
-            flows.continue_active(turn)
+        waiting = registry.waiting(turn.state)
+        if not body and turn.inbound.media and waiting and waiting.accepts_media:
+            waiting.step(turn)  # type: ignore[misc]
         elif not body:
             turn.say("media_unsupported" if turn.inbound.media else "empty")
         elif len(body) > MAX_BODY_CHARS:
             turn.say("too_long")
-        elif command and flows.run_command(turn, command) or flows.continue_active(turn):
+        elif command and flows.run_command(turn, command):
             pass
-        elif turn.text.isdigit() and turn.text in self.content.menu:
-            flows.menu.choose(turn, turn.text)
-        elif flows.licence_check.mentions_licence(turn):
-            flows.licence_check.start(turn)
+        elif danger.detected(turn):
+            danger.respond(turn)  # before any form or menu, whatever step is waiting
+        elif waiting and waiting.step and waiting.step(turn):  # type: ignore[truthy-function]
+            pass
+        else:
+            in_intake = turn.state.flow == complaint.FLOW
+            self._answer_new(turn)
+            if in_intake:  # the form asked something else: ask its question again
+                if turn.state.flow == complaint.FLOW:
+                    complaint.reprompt(turn)
+                elif turn.state.intake:
+                    turn.optional.append(self.content.text("complaint_paused", turn.language))
+
+    def _answer_new(self, turn: Turn) -> None:
+        """A message no command or waiting flow took: a menu number, a licence number, a topic
+        asked for in so many words, or what the NLU makes of it."""
+        if complaint.tells_story(turn.inbound.body) and turn.session is not None:
+            turn.state.story = turn.inbound.body.strip()
+        if turn.text.isdigit() and turn.text in self.content.menu:
+            menu.choose(turn, turn.text)
+        elif licence_check.mentions_licence(turn):
+            licence_check.start(turn)
+        elif (route := self.content.route_in(turn.text)) and not self._wants_action(turn):
+            self._answer_route(turn, route)
         else:
             self._answer_by_intent(turn)
-            if turn.understanding.intent in OFFER_COMPLAINT_AFTER:
+            intent = turn.understanding.intent
+            if intent in OFFER_COMPLAINT_AFTER:
                 turn.optional.append(self.content.text("complaint_offer", turn.language))
-            if turn.first_contact and turn.understanding.intent not in {"greet", "menu"}:
+            if turn.first_contact and intent not in {"greet", "menu"}:
                 turn.optional.append(self.content.text("after_first_answer", turn.language))
 
+    def _wants_action(self, turn: Turn) -> bool:
+        """A route splits a family of questions finer than the NLU; it never overrides a clear
+        request to act (complain, check a licence, talk to a person...)."""
+        result = turn.understood()
+        if not self.is_confident(result) or result is None:
+            return False
+        # "Where do I complain?" names a complaint but asks for the channels.
+        return result.intent == "complaint_channels" or ACTION_FOR_INTENT.get(
+            result.intent or "") not in {None, "out_of_scope", "welcome", "goodbye", "menu"}
+
+    def _answer_route(self, turn: Turn, target: str) -> None:
+        topic = self.content.topics.get(target)
+        if topic:
+            self._answer_topic(turn, topic.id)
+        elif target in registry.names():
+            registry.start(turn, target)  # "I want to complain, ...": the complaint itself
+        else:
+            turn.say(target)  # a ui text: job_request, anger_offer
+
     def _answer_by_intent(self, turn: Turn) -> None:
-        if turn.understanding.nlu is None and turn.text:
-            turn.understanding = replace(turn.understanding, nlu=self.nlu.parse(turn.text))
-        result = turn.understanding.nlu
+        result = turn.understood()
         if self.is_confident(result):
             self._act_on(turn, result.intent)  # type: ignore[union-attr,arg-type]
             return
         options = self._likely_options(result)
         if options and turn.session is not None:
-            flows.menu.offer(turn, options, header="did_you_mean")
+            menu.offer(turn, options, header="did_you_mean")
         elif options:  # stateless: name the likeliest answer rather than start a flow
             self._act_on(turn, options[0])
         else:
@@ -146,14 +210,25 @@ class Engine:
     def _act_on(self, turn: Turn, intent: str) -> None:
         action = ACTION_FOR_INTENT.get(intent)
         if action:
-            flows.run_action(turn, action)
+            registry.start(turn, action)
             return
         topic = self.content.topic_for_intent(intent)
         if topic:
-            flows.menu.answer_topic(turn, topic)
+            self._answer_topic(turn, topic.id)
         else:  # content check guarantees a topic; this only guards a mismatched model
             turn.say("fallback")
             turn.say("menu")
+
+    def _answer_topic(self, turn: Turn, topic_id: str) -> None:
+        """A topic's answer, or a pointer to it when it was just sent."""
+        last = turn.state.last_answer
+        key = f"topic:{topic_id}"
+        if last and last.get("key") == key and turn.session is not None and \
+                utcnow() - datetime.fromisoformat(last["at"]) < REPEAT_WINDOW:
+            turn.say("already_sent")
+            turn.more = turn.state.more
+            return
+        menu.answer_topic(turn, self.content.topics[topic_id])
 
     def _likely_options(self, result: NluResult | None) -> list[str]:
         """Intents worth offering as numbered choices when the top intent is not sure enough."""
@@ -165,35 +240,28 @@ class Engine:
 
     # ---- output ----
 
-    def _paginate(self, turn: Turn, text: str) -> tuple[str, str]:
-        """The page to send now and the text kept for MORE (overflow, then the topic's MORE)."""
-        page, rest = paginate(text, turn.channel,
-                              more_hint=self.content.text("more_hint", turn.language),
-                              sms_max_segments=self.sms_max_segments, continues=bool(turn.more))
-        return page, "\n\n".join(p for p in (rest, turn.more) if p)
-
-    def _with_optional(self, turn: Turn, text: str) -> str:
-        """Adds the optional parts (hints) only where they fit on the answer's one page."""
-        hint = "\n" + self.content.text("more_hint", turn.language) if turn.more else ""
-        for extra in turn.optional:
-            candidate = f"{text}\n\n{extra}"
-            if fits(candidate + hint, turn.channel, sms_max_segments=self.sms_max_segments):
-                text = candidate
-        return text
+    def _limits(self, turn: Turn) -> Limits:
+        return Limits(turn.channel, self.sms_max_segments,
+                      self.content.text("more_hint", turn.language))
 
     def _finish(self, turn: Turn) -> tuple[Understanding, list[OutboundMessage]]:
         contact = turn.contact
         contact.last_language = str(turn.language)
         contact.updated_at = utcnow()
+        state = turn.state
+        if turn.parts:
+            limits = self._limits(turn)
+            parts = with_optional(turn.parts, turn.optional, limits, bool(turn.more))
+            bodies, state.more = render(parts, limits, more=turn.more)
+            topics = [k for k in turn.keys if k.startswith("topic:")]
+            if topics:
+                state.answered(topics[-1], utcnow())
+        contact.state = state.dump()
         if not turn.parts:
             return turn.understanding, []
-        page, rest = self._paginate(turn, self._with_optional(turn, "\n\n".join(turn.parts)))
-        state = dict(turn.state)
-        state.pop("more", None)
-        if rest:
-            state["more"] = rest
-        contact.state = state
-        return turn.understanding, [OutboundMessage(page, Lang(turn.language))]
+        keys = tuple(turn.keys)
+        return turn.understanding, [OutboundMessage(body, Lang(turn.language), keys)
+                                    for body in bodies]
 
 
 def build_engine(settings: Settings, nlu: Nlu | None = None) -> Engine:
@@ -207,4 +275,5 @@ def build_engine(settings: Settings, nlu: Nlu | None = None) -> Engine:
                   confidence_threshold=settings.nlu_confidence_threshold,
                   sms_max_segments=settings.sms_max_segments,
                   first_response_hours=settings.first_response_hours,
+                  urgent_response_hours=settings.urgent_response_hours,
                   rate_limit_per_minute=settings.rate_limit_per_minute)

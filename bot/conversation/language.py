@@ -64,8 +64,9 @@ _PUNJABI_WORDS = frozenset(
     "تہاڈی تہاڈے تسی تسیں اسی سانوں مینوں تینوں اونہوں کیہڑا کیہ کنے گل دسو دس سی سن ہووے "
     "جاندا جاندی کردا کردی رہیا ریا لئی پتر پُتر ویکھ ویکھو پیا ہور اونے ایہہ اوہ ایہدا "
     "کراں جاواں دیندا دیندے لیندا وکھائے وکھاؤ نواں گھٹ دیو چنگا چنگی چنگے فیر اج ویر "
-    "راکھا".translate(_FOLD).split()
+    "راکھا آہو".translate(_FOLD).split()
 )
+_SHARED_WITH_URDU = frozenset("دی دے تے".translate(_FOLD).split())
 _URDU_WORDS = frozenset(
     "ہے ہیں کا کے کو سے نہیں کیا کیسے کہاں کتنی کتنا کتنے رہا رہی ہوں آپ اور لیکن چاہیے "
     "کریں کرنا ہوا تھا تھی یہ وہ مجھے ہمیں بتائیں بتاؤ ہوگا ہوگی گئی گئے دیا لیا کوئی کچھ "
@@ -119,7 +120,7 @@ _ENGLISH_CONTENT = _words(
     problem issue question answer real genuine original valid suspended cancelled expired
     list website online file report against urgent danger safe cricket match score recipe
     joke loan mobile package bill result exam weather rain hot cold tell show give send verify
-    offer sir madam reply make now write read
+    offer sir madam reply make now write read yes hi
     """
 )
 
@@ -161,7 +162,8 @@ def _detect_arabic_script(text: str) -> Detection:
     words = _WORD.findall(text.translate(_FOLD))
     pashto = 2 * sum(1 for c in text if c in _PASHTO_LETTERS) + _score(words, _PASHTO_WORDS) \
         + 2 * words.count("د")  # the particle "of": never a word on its own in Urdu/Punjabi
-    punjabi = _score(words, _PUNJABI_WORDS)
+    # دی، دے، تے are Urdu words too ("کر دی گئی", "دے دیا", "تے" as a typo): half a vote.
+    punjabi = _score(words, _PUNJABI_WORDS) - _score(words, _SHARED_WITH_URDU) / 2
     urdu = _score(words, _URDU_WORDS)
     best = max(pashto, punjabi, urdu)
     if best == 0:
@@ -170,7 +172,7 @@ def _detect_arabic_script(text: str) -> Detection:
         return Detection(Lang.PS, pashto > max(punjabi, urdu))
     # A Punjabi marker (دا، نوں، وچ، اے) is rarer in Urdu than any Urdu word is in Punjabi,
     # which borrows ہے and کے freely: a tie goes to Punjabi.
-    if punjabi and punjabi >= urdu:
+    if punjabi > 0 and punjabi >= urdu:
         return Detection(Lang.PA, True)
     return Detection(Lang.UR, True)
 
@@ -185,8 +187,11 @@ def _detect_latin(text: str) -> Detection:
         if roman == english:
             return Detection(Lang.UR_LATN, False)
         return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
-    if _score(words, _ENGLISH_CONTENT) >= 2:
+    content = _score(words, _ENGLISH_CONTENT)
+    if content >= 2:
         return Detection(Lang.EN, True)
+    if content and len(words) <= 2:  # "hello", "thanks": English, but too little to be sure
+        return Detection(Lang.EN, False)
     # Too little to tell: Roman Urdu is how most people here write in Latin letters.
     return Detection(Lang.UR_LATN, False)
 
@@ -208,16 +213,35 @@ def normalize(text: str, language: Lang | None = None) -> str:
     return squeeze(text.lower())
 
 
-def choose_language(detection: Detection, *, chosen: str | None, previous: str | None) -> Lang:
-    """The language to answer in: an explicit choice wins, then a confident detection, then
-    what this person wrote before if it is in the same script, then the script's default."""
+# Fewer words than this never change the language a person has been answered in: "ok", "1",
+# "2.5 lakh", "Multan" or a licence number say nothing about the language they read.
+MIN_WORDS_TO_SWITCH = 3
+
+
+def choose_language(detection: Detection, *, chosen: str | None, previous: str | None,
+                    words: int = MIN_WORDS_TO_SWITCH, previous_sure: bool = True) -> Lang:
+    """The language to answer in. An explicit choice wins. A language the person has shown
+    (`previous_sure`: chosen, or confidently detected before) is kept unless a confident
+    detection of a message of three words or more says otherwise. A language that was only a
+    guess (the first message was "5") gives way to any reading of the next message."""
     if chosen:
         return Lang(chosen)
-    if detection.confident and detection.language:
+    confident = bool(detection.confident and detection.language)
+    if previous and previous_sure:
+        if confident and words >= MIN_WORDS_TO_SWITCH:
+            return detection.language  # type: ignore[return-value]
+        return Lang(previous)
+    if detection.language:
         return detection.language
-    guess = detection.language
-    if previous:
-        prev = Lang(previous)
-        if guess is None or prev.is_arabic_script == guess.is_arabic_script:
-            return prev
-    return guess or Lang.UR_LATN
+    return Lang(previous) if previous else Lang.UR_LATN
+
+
+_GRAMMAR_WORDS = (_ROMAN_URDU_WORDS | _ENGLISH_WORDS | _URDU_WORDS | _PUNJABI_WORDS
+                  | _PASHTO_WORDS)
+
+
+def content_words(text: str, *, also_ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The words of `text` that are not grammar words of any of the five forms (numbers count):
+    what tells a story apart from a bare request such as "I want to make a complaint"."""
+    words = re.findall(r"[^\W_]+", fold(clean(text).lower()))
+    return [w for w in words if w not in _GRAMMAR_WORDS and w not in also_ignore]

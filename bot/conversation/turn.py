@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from bot.conversation.channels import Channel
 from bot.conversation.language import Lang
+from bot.conversation.state import ConversationState
 
 if TYPE_CHECKING:
     from bot.content.store import Content
     from bot.conversation.contacts import Contact
-    from bot.conversation.nlu import NluResult
+    from bot.conversation.nlu import Nlu, NluResult
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class InboundMessage:
 class OutboundMessage:
     body: str
     language: Lang
+    # The content keys (ui keys, "topic:<id>") the reply was built from: for tests and reports.
+    keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,14 @@ class Turn:
     optional: list[str] = field(default_factory=list)
     # Text held back for "MORE", before pagination.
     more: str = ""
-    # The first-response time the complaint reply promises (settings).
+    # The first-response times the complaint replies promise (settings).
     first_response_hours: int = 48
+    urgent_response_hours: int = 4
+    state: ConversationState = field(default_factory=ConversationState)
+    # Content keys used for this reply, in order (see OutboundMessage.keys).
+    keys: list[str] = field(default_factory=list)
+    # Asked lazily by understood(): only messages no command, flow or number took need it.
+    nlu: Nlu | None = None
 
     @property
     def language(self) -> Lang:
@@ -90,17 +99,17 @@ class Turn:
     def channel(self) -> Channel:
         return self.inbound.channel
 
+    def understood(self) -> NluResult | None:
+        """The NLU's reading of this message, asked at most once."""
+        if self.understanding.nlu is None and self.text and self.nlu is not None:
+            self.understanding = replace(self.understanding, nlu=self.nlu.parse(self.text))
+        return self.understanding.nlu
+
     def say(self, key: str, **params: object) -> None:
-        self.parts.append(self.content.text(key, self.language, **params))
+        self.parts.append(self.content.text(key, self.language, channel=self.channel, **params))
+        self.keys.append(key)
 
-    @property
-    def state(self) -> dict[str, Any]:
-        return self.contact.state or {}
-
-    def set_state(self, **state: Any) -> None:
-        """Replace the conversation state (a new dict, so the JSON column sees the change)."""
-        self.contact.state = {k: v for k, v in state.items() if v is not None}
-
-    def clear_flow(self) -> None:
-        """Leaves the active flow; an unfinished complaint is kept so it can be resumed."""
-        self.set_state(intake=self.state.get("intake"))
+    def say_topic(self, topic_id: str, text: str, more: str = "") -> None:
+        self.parts.append(text)
+        self.more = more
+        self.keys.append(f"topic:{topic_id}")

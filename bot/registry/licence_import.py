@@ -136,7 +136,7 @@ def read_rows(text: str) -> tuple[list[tuple[int, Row]], list[tuple[int, str]]]:
 
 
 def import_licences(session: Session, text: str, *, file_name: str, dry_run: bool = False,
-                    skip_bad_rows: bool = False) -> ImportReport:
+                    skip_bad_rows: bool = False, list_date: date | None = None) -> ImportReport:
     """Apply the list in one transaction (the caller commits); raise ImportRefused if bad."""
     rows, errors = read_rows(text)
     report = ImportReport(Path(file_name).name, errors=errors, dry_run=dry_run)
@@ -163,7 +163,7 @@ def import_licences(session: Session, text: str, *, file_name: str, dry_run: boo
     if dry_run:
         session.rollback()
         return report
-    session.add(LicenceImport(file_name=report.file_name, imported_at=now,
+    session.add(LicenceImport(file_name=report.file_name, imported_at=now, list_date=list_date,
                               rows_added=report.added, rows_updated=report.updated,
                               rows_unchanged=report.unchanged, rows_rejected=len(errors)))
     return report

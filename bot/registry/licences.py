@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import Index, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.conversation.contacts import utcnow
 from bot.conversation.language import clean
+from bot.registry.names import Shape, distinctive, similarity
 
 
 class LicenceStatus(StrEnum):
@@ -55,6 +55,9 @@ class LicenceImport(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     file_name: str = Field(max_length=200)
     imported_at: datetime = Field(default_factory=utcnow)
+    # The date the official list itself carries (`licences import --list-date`): what a person
+    # is told, since an old list imported today is still an old list.
+    list_date: date | None = None
     rows_added: int = 0
     rows_updated: int = 0
     rows_unchanged: int = 0
@@ -116,7 +119,8 @@ class _RegistryCache:
         self._lock = threading.Lock()
         self._key: tuple | None = None
         self.offices: dict[str, str] = {}
-        self.names: dict[int, str] = {}
+        self.names: dict[int, Shape] = {}  # licence id -> distinctive skeletons of its name
+        self.place_words: frozenset[str] = frozenset()  # office codes and cities, lower case
 
     def refresh(self, session: Session) -> "_RegistryCache":
         bind = str(session.get_bind().url)
@@ -126,8 +130,10 @@ class _RegistryCache:
         if self._key != key:
             with self._lock:
                 self.offices = _learn_offices(session)
-                self.names = {id_: key for id_, key in session.exec(
+                self.names = {id_: distinctive(key) for id_, key in session.exec(
                     select(Licence.id, Licence.name_key))}
+                self.place_words = frozenset(w for place in self.offices
+                                             for w in place.split())
                 self._key = key
         return self
 
@@ -160,13 +166,29 @@ def find_by_ref(session: Session, ref: LicenceRef) -> list[Licence]:
 
 
 def search_by_name(session: Session, name: str, *, limit: int = 3,
-                   min_score: float = 70) -> list[tuple[Licence, float]]:
-    """Up to `limit` agencies whose registered name is closest to `name`."""
-    names = _cache.refresh(session).names
-    matches = process.extract(name_key(name), names, scorer=fuzz.WRatio, limit=limit,
-                              score_cutoff=min_score)
-    return [(session.get(Licence, id_), score) for _key, score, id_ in matches]
+                   min_score: float = 75) -> list[tuple[Licence, float]]:
+    """Up to `limit` agencies whose name is closest to `name` (any script), best first. The
+    city or office a person adds ("sunrise lahore") narrows nothing and is left out."""
+    cache = _cache.refresh(session)
+    query = distinctive(name, also_ignore=cache.place_words)
+    scored = sorted(((similarity(query, shape), id_) for id_, shape in cache.names.items()),
+                    reverse=True)
+    return [(licence, score) for score, id_ in scored[:limit] if score >= min_score
+            and (licence := session.get(Licence, id_)) is not None]
+
+
+def name_query(name: str, session: Session) -> str:
+    """What of `name` identifies an agency (empty when only generic or place words are left)."""
+    return distinctive(name, also_ignore=_cache.refresh(session).place_words)[1]
 
 
 def latest_import(session: Session) -> LicenceImport | None:
     return session.exec(select(LicenceImport).order_by(LicenceImport.id.desc())).first()
+
+
+def list_date(session: Session) -> date | None:
+    """The official list's own date, else the day it was imported."""
+    newest = latest_import(session)
+    if newest is None:
+        return None
+    return newest.list_date or newest.imported_at.date()

@@ -19,4 +19,4 @@ def test_ask_unsure_names_the_likeliest_answer(bot, content, fake_nlu):
 def test_ask_human_request_records_nothing(bot, content, fake_nlu):
     fake_nlu.teach("kisi insaan se baat karwao", "human_handoff", 0.9)
     _, reply = bot.ask("kisi insaan se baat karwao")
-    assert reply == content.text("handoff_received", Lang.UR_LATN)
+    assert reply.startswith(content.text("handoff_received", Lang.UR_LATN))

@@ -111,7 +111,7 @@ def test_complaint_resumes_after_menu_within_24_hours(db, bot, content):
         say(db, bot, answer)
     say(db, bot, "0")
     reply = say(db, bot, "5")
-    assert content.text("complaint_resume", Lang.UR_LATN) in reply
+    assert content.text("complaint_resumed", Lang.UR_LATN) in reply
     assert content.text("complaint_agent", Lang.UR_LATN) in reply
 
 

@@ -130,7 +130,9 @@ def test_engine_human_request_is_recorded(db, bot, content):
     reply = say(db, bot, "7")
     with Session(db) as session:
         [referral] = session.exec(select(Referral)).all()
-    assert reply == content.text("callback_received", Lang.UR_LATN, reference=referral.reference)
+    assert reply.startswith(content.text("callback_received", Lang.UR_LATN,
+                                         reference=referral.reference))
+    assert content.text("handoff_when", Lang.UR_LATN, hours=48) in reply
 
 
 def test_engine_complaint_status_reports_the_callback_request(db, bot, content, fake_nlu):

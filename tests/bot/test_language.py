@@ -83,8 +83,21 @@ def test_choose_language_keeps_previous_language_for_unclear_message_in_same_scr
     assert choose_language(detect("فیس؟"), chosen=None, previous="pa") == Lang.PA
 
 
-def test_choose_language_follows_a_script_switch():
-    assert choose_language(detect("فیس؟"), chosen=None, previous="en") == Lang.UR
+def test_choose_language_keeps_the_language_on_short_replies():
+    for reply in ["فیس؟", "ok", "1", "2.5 lakh", "Multan", "0848/LHR"]:
+        assert choose_language(detect(reply), chosen=None, previous="en",
+                               words=len(reply.split())) == Lang.EN, reply
+
+
+def test_choose_language_follows_a_confident_sentence_in_another_form():
+    text = "وہاں پہنچ کر تنخواہ کم کر دی گئی"
+    assert choose_language(detect(text), chosen=None, previous="en",
+                           words=len(text.split())) == Lang.UR
+
+
+def test_detect_short_urdu_with_shared_words_is_urdu_not_punjabi():
+    assert detect("وہاں پہنچ کر تنخواہ کم کر دی گئی").language == Lang.UR
+    assert detect("میرے پتر دی تنخواہ نئیں ملی").language == Lang.PA
 
 
 def test_fold_unifies_heh_and_yeh():

@@ -1,12 +1,13 @@
-"""Multi-turn conversations. Each module handles its own state in `contact.state`.
-
-The state's "flow" names the module that gets the next message; a flow returns True from
-`step` when it consumed the message, False to let the engine treat it as a new question.
+"""Multi-turn conversations. Each module registers its flows in bot/conversation/registry.py;
+importing this package registers them all. A flow's `step` returns True when it consumed the
+message, False to let the engine treat it as a new one.
 """
 
-from bot.conversation.flows import (
+from bot.conversation import registry
+from bot.conversation.flows import (  # noqa: F401  (imported to register their flows)
     complaint,
     complaint_status,
+    danger,
     handoff,
     language,
     licence_check,
@@ -15,19 +16,14 @@ from bot.conversation.flows import (
 )
 from bot.conversation.turn import Turn
 
-# Flows that may be waiting for the person's next message.
-ACTIVE_FLOWS = {"choices": menu, "language": language, "licence_check": licence_check,
-                "complaint": complaint}
-
 
 def run_command(turn: Turn, command: str) -> bool:
     """Global commands work at every step. Digits that a waiting flow expects are not commands,
     except 0, which is the menu everywhere."""
-    if turn.text.isdigit() and turn.text != "0" and turn.state.get("flow") in ACTIVE_FLOWS:
+    if turn.text.isdigit() and turn.text != "0" and _digit_expected(turn):
         return False
     if command == "menu":
-        turn.clear_flow()
-        turn.say("menu")
+        menu.show_menu(turn)
     elif command == "more":
         menu.more(turn)
     elif command in {"stop", "start"}:
@@ -35,40 +31,14 @@ def run_command(turn: Turn, command: str) -> bool:
     elif command == "help":
         turn.say("help")
     else:
-        return run_action(turn, {"language": "language", "human": "handoff"}[command])
+        registry.start(turn, {"language": "language", "human": "handoff"}[command])
     return True
 
 
-def run_action(turn: Turn, action: str) -> bool:
-    if action == "language":
-        language.start(turn)
-    elif action == "handoff":
-        handoff.request(turn)
-    elif action == "complaint":
-        complaint.start(turn, story=turn.inbound.body if turn.understanding.nlu else "")
-    elif action == "licence_check":
-        licence_check.start(turn)
-    elif action == "complaint_status":
-        complaint_status.answer(turn)
-    elif action == "menu":
-        turn.clear_flow()
-        turn.say("menu")
-    elif action == "welcome":
-        turn.say("welcome")
-        turn.say("menu")
-    elif action == "out_of_scope":
-        turn.say("out_of_scope")
-        turn.say("menu")
-    else:
-        turn.say(action)  # goodbye: a fixed text of the same name
-    return True
-
-
-def accepts_media(turn: Turn) -> bool:
-    """Only the complaint intake takes files (as evidence)."""
-    return turn.state.get("flow") == "complaint"
-
-
-def continue_active(turn: Turn) -> bool:
-    flow = ACTIVE_FLOWS.get(turn.state.get("flow", ""))
-    return bool(flow and flow.step(turn))
+def _digit_expected(turn: Turn) -> bool:
+    """A waiting numbered list takes digits; the complaint form only at its numbered steps (at a
+    free-text step "8" is the language command, never an agent's name)."""
+    waiting = registry.waiting(turn.state)
+    if waiting is None:
+        return False
+    return waiting.name != "complaint" or complaint.expects_digit(turn.state)

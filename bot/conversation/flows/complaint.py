@@ -1,26 +1,29 @@
 """The complaint intake: consent, what happened, the agent, money, where the worker is, who to
-call back, a summary to confirm; then a referral with a reference number.
+call back, a summary to confirm; then a referral with a reference number (complaint_filing.py).
 
-"cancel" and "back" work at every step (and "menu" leaves it, to be resumed within 24 hours).
-A reply that is not an answer is re-asked with the step's example. Danger signs mark the
-referral urgent and bring the emergency contacts at once.
+"cancel" and "back" work at every step. Leaving for the menu, a language change, a list or a
+licence check pauses the intake (ConversationState.intake), and "5" resumes it. At a free-text
+step a question, a menu digit or a licence number is not an answer: the step returns False, the
+engine answers the message as a new one and then asks the step's question again, and nothing of
+it is stored. An urgent complaint (from the danger reply) skips consent and category and asks
+only where the person is and who to call.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import phonenumbers
 
 from bot.casework import evidence
-from bot.casework.referrals import (
-    Category,
-    Priority,
-    add_note,
-    create_referral,
-    open_referral_about,
-)
+from bot.casework.referrals import Category
+from bot.content.phrases import PhraseList, prepare
+from bot.conversation import registry
 from bot.conversation.amounts import parse_amount
 from bot.conversation.contacts import utcnow
-from bot.conversation.language import normalize
+from bot.conversation.flows.complaint_filing import file, summary_text
+from bot.conversation.language import content_words
+from bot.conversation.registry import Flow
+from bot.conversation.state import ConversationState
 from bot.conversation.turn import Turn
 from bot.registry.licences import find_by_ref, known_offices, parse_licence_numbers
 
@@ -37,28 +40,93 @@ PROMPTS = {"consent": "complaint_consent", "category": "complaint_category",
            "callback": "complaint_callback", "callback_number": "complaint_callback_number",
            "correct": "complaint_correct"}
 CORRECTIONS = {"1": "describe", "2": "agent", "3": "money", "4": "location", "5": "callback"}
-# A first message this long already tells the story: it becomes the description.
-STORY_WORDS = 8
+NUMBERED_STEPS = frozenset({"consent", "category", "callback", "confirm", "correct"})
+FREE_TEXT_STEPS = frozenset({"describe", "agent", "money", "location", "callback_number"})
+# A message with this many words of its own (not grammar words, not "complaint"/"agent") tells
+# what happened; fewer is a request to complain, never stored as the description.
+STORY_CONTENT_WORDS = 3
+REQUEST_WORDS = frozenset(
+    """complaint complain complaints shikayat shikayt shakayat shikaayat karni karna darj file
+    register against khilaf khilaaf agent agency want make lodge apne apna meri shikayat شکایت
+    درج کرنی کرنا خلاف ایجنٹ ایجنټ کول غواړم وکړم کرنی اے""".split()
+)
+COMPLAINT_WORDS = frozenset(prepare(w).strip() for w in
+                            "complaint complain shikayat shikayt shakayat شکایت".split())
+# Intents whose confident reading at a free-text step means a question, not an answer.
+QUESTION_INTENTS = frozenset({
+    "ask_fees", "ask_contract", "ask_visa", "ask_protector", "complaint_channels", "red_flags",
+    "complaint_status", "human_handoff", "menu", "change_language", "check_licence",
+    "passport_held", "unpaid_wages", "contract_substitution"})
 
 
-def start(turn: Turn, *, story: str = "") -> None:
-    intake = turn.state.get("intake")
+def expects_digit(state: ConversationState) -> bool:
+    intake = state.intake or {}
+    return state.flow == FLOW and intake.get("step") in NUMBERED_STEPS
+
+
+def tells_story(text: str) -> bool:
+    return len(content_words(text, also_ignore=REQUEST_WORDS)) >= STORY_CONTENT_WORDS
+
+
+def is_bare_request(text: str) -> bool:
+    """"I want to make a complaint against my agent": asks to complain, tells nothing."""
+    words = set(prepare(text).split())
+    return bool(words & COMPLAINT_WORDS) and not tells_story(text)
+
+
+def start(turn: Turn) -> None:
+    """The "complaint" action: resume an unfinished intake, or begin one."""
+    intake = turn.state.intake
     if intake and _fresh(intake) and intake.get("step") != "consent":
-        turn.set_state(flow=FLOW, intake=intake)
-        turn.say("complaint_resume")
+        turn.state.enter(FLOW)
+        turn.say("complaint_resumed")
         _ask(turn, intake)
         return
-    values = {"description": story} if len(story.split()) >= STORY_WORDS else {}
-    intake = {"step": "consent", "values": values, "touched_at": utcnow().isoformat(),
-              "evidence": []}
-    turn.set_state(flow=FLOW, intake=intake)
+    story = turn.inbound.body.strip() if tells_story(turn.inbound.body) else turn.state.story
+    intake = _new_intake({"description": story} if story else {})
+    turn.state.intake = intake
+    turn.state.enter(FLOW)
     _ask(turn, intake)
 
 
+def start_urgent(turn: Turn, *, story: str, category: str, country: str | None,
+                 district: str | None) -> None:
+    """One reply to the danger message starts this: that reply is the consent."""
+    values: dict[str, Any] = {"description": story, "category": category,
+                              "location_country": country or "",
+                              "location_district": district or ""}
+    intake = _new_intake(values, urgent=True, skip=["consent", "category", "describe",
+                                                    "agent", "money"])
+    intake["step"] = "callback" if country or district else "location"
+    turn.state.intake = intake
+    turn.state.enter(FLOW)
+    _ask(turn, intake)
+
+
+def mark_urgent(turn: Turn, text: str) -> None:
+    """Danger told in the middle of the form: the intake becomes urgent and keeps the words."""
+    intake = turn.state.intake
+    if intake is None:
+        return
+    intake["urgent"] = True
+    values = intake["values"]
+    if intake.get("step") != "describe":
+        values["description"] = " ".join(v for v in (values.get("description"), text) if v)
+    values["location_country"] = values.get("location_country") or \
+        turn.content.country_in(text) or ""
+
+
+def reprompt(turn: Turn, *, bridge: str = "answer_then_prompt") -> None:
+    """Ask the waiting step's question again after answering something else."""
+    if turn.state.intake:
+        turn.say(bridge)
+        _ask(turn, turn.state.intake)
+
+
 def step(turn: Turn) -> bool:
-    intake = dict(turn.state.get("intake") or {})
+    intake = turn.state.intake
     if not intake or not _fresh(intake):
-        turn.set_state()
+        turn.state.end_intake()
         return False
     for media in turn.inbound.media:
         record = evidence.record(turn.session, contact_id=turn.contact.id, url=media.url,
@@ -66,24 +134,50 @@ def step(turn: Turn) -> bool:
         intake["evidence"] = [*intake.get("evidence", []), record.id]
     answer = turn.content.answer(turn.text)
     if answer == "cancel":
-        turn.set_state()
+        turn.state.end_intake()
         turn.say("complaint_cancelled")
         return True
     if answer == "back":
         intake["step"] = _previous(intake)
     elif not turn.text and turn.inbound.media:
         turn.say("complaint_evidence_saved")
+    elif _not_an_answer(turn, intake["step"]):
+        return False  # the engine answers it, then reprompt() asks the step again
     else:
         _advance(turn, intake, answer)
-        if turn.state.get("flow") != FLOW:
+        if turn.state.flow != FLOW:
             return True  # finished or declined
     intake["touched_at"] = utcnow().isoformat()
-    turn.set_state(flow=FLOW, intake=intake)
     _ask(turn, intake)
     return True
 
 
-def _advance(turn: Turn, intake: dict, answer: str | None) -> None:
+def _not_an_answer(turn: Turn, current: str) -> bool:
+    """A question, a menu digit or a licence number sent at a free-text step."""
+    if current not in FREE_TEXT_STEPS:
+        return False
+    text = turn.text.strip(" .")
+    if text.isdigit():
+        return len(text) == 1 or current not in {"money", "callback_number"}
+    if current == "money" and (parse_amount(turn.text) is not None or _paid_nothing(turn)):
+        return False
+    if current == "location" and (turn.content.country_in(text) or
+                                  turn.content.district_in(text)):
+        return False
+    if current != "agent" and parse_licence_numbers(text, known_offices(turn.session)):
+        return True
+    if current == "describe":  # every story is a description; only a short question is not
+        return text.endswith("?") and len(text.split()) < 8
+    if text.endswith("?"):
+        return True
+    if current in {"agent", "callback_number"} and len(text.split()) < 4:
+        return False  # a name or a number; the NLU would read anything into it
+    result = turn.understood()
+    asked = QUESTION_INTENTS - ({"check_licence"} if current == "agent" else set())
+    return bool(result and result.intent in asked and result.confidence >= 0.8)
+
+
+def _advance(turn: Turn, intake: dict[str, Any], answer: str | None) -> None:
     current = intake["step"]
     handler = {"consent": _consent, "category": _category, "describe": _describe,
                "agent": _agent, "money": _money, "location": _location,
@@ -100,17 +194,25 @@ def _advance(turn: Turn, intake: dict, answer: str | None) -> None:
         intake["step"] = following
 
 
-def _consent(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _next(intake: dict[str, Any], after: str) -> str:
+    skip = set(intake.get("skip", []))
+    for name in ORDER[ORDER.index(after) + 1:]:
+        if name not in skip and name != "callback_number":
+            return name
+    return "confirm"
+
+
+def _consent(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     if answer == "yes":
         return "category"
     if answer == "no":
-        turn.set_state()
+        turn.state.end_intake()
         turn.say("complaint_declined")
         return "done"
     return None
 
 
-def _category(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _category(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     choice = turn.text.strip(" .")
     if not (choice.isdigit() and 1 <= int(choice) <= len(CATEGORIES)):
         return None
@@ -118,17 +220,25 @@ def _category(turn: Turn, intake: dict, answer: str | None) -> str | None:
     intake["values"]["category"] = category
     if category == Category.THREATS_VIOLENCE:
         _mark_urgent(turn, intake)
+    if category == Category.OTHER:
+        intake["ask_what"] = True  # "something else" asks what happened, story or not
+        return "describe"
     return "agent" if intake["values"].get("description") else "describe"
 
 
-def _describe(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _describe(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
+    body = turn.inbound.body.strip()
     if len(turn.text.split()) < 2:
         return None
-    intake["values"]["description"] = turn.inbound.body.strip()
+    if is_bare_request(body):  # "I want to complain about my agent": not what happened
+        turn.say("complaint_story_needed")
+        return "describe"
+    intake["values"]["description"] = body
+    intake.pop("ask_what", None)
     return "agent"
 
 
-def _agent(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _agent(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     values = intake["values"]
     if answer == "skip":
         values.update(agent_name="", licence_no="", licence_id=None)
@@ -143,36 +253,53 @@ def _agent(turn: Turn, intake: dict, answer: str | None) -> str | None:
     return "money"
 
 
-def _money(turn: Turn, intake: dict, answer: str | None) -> str | None:
-    if answer == "skip":
+def _paid_nothing(turn: Turn) -> bool:
+    phrases = turn.content.answers.get("nothing", frozenset())
+    return PhraseList(sorted(phrases)).found_in(prepare(turn.text))
+
+
+def _money(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
+    amount = parse_amount(turn.text)  # first: "3 lakh diye, visa nahi diya" paid 3 lakh
+    if amount is not None:
+        intake["values"]["amount"] = amount
+        return "location"
+    if answer == "skip" or _paid_nothing(turn):
         intake["values"]["amount"] = None
         return "location"
-    amount = parse_amount(turn.text)
-    if amount is None:
-        return None
-    intake["values"]["amount"] = amount
-    return "location"
+    return None
 
 
-def _location(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _location(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     if not turn.text or answer in {"skip", "yes", "no"} or turn.text.isdigit():
         return None
+    values = intake["values"]
     country = turn.content.country_in(turn.text)
-    intake["values"]["location_country"] = country or ""
-    intake["values"]["location_district"] = "" if country else turn.inbound.body.strip()[:100]
-    if country and intake["values"].get("category") == Category.PASSPORT_HELD:
+    district = turn.content.district_in(turn.text)
+    # Both are kept when both are said: the country for the urgent reply, the home district
+    # for the centre. A place we do not know is kept as written, for the caseworker.
+    values["location_country"] = country or ""
+    values["location_district"] = district or ("" if country else
+                                               turn.inbound.body.strip()[:100])
+    if country and values.get("category") == Category.PASSPORT_HELD:
         _mark_urgent(turn, intake)  # a passport held abroad: FACTS.md s.6
-    return "callback"
+    return _next(intake, "location")
 
 
-def _callback(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _mark_urgent(turn: Turn, intake: dict[str, Any]) -> None:
+    """Danger chosen from the form's own list: the help comes at once, then the form goes on."""
+    if not intake.get("urgent"):
+        intake["urgent"] = True
+        turn.say("complaint_urgent_help")
+
+
+def _callback(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     if answer == "yes":
         intake["values"]["callback_phone"] = turn.contact.phone
         return "confirm"
     return "callback_number" if answer == "no" else None
 
 
-def _callback_number(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _callback_number(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     try:
         number = phonenumbers.parse(turn.text, "PK")
     except phonenumbers.NumberParseException:
@@ -184,101 +311,59 @@ def _callback_number(turn: Turn, intake: dict, answer: str | None) -> str | None
     return "confirm"
 
 
-def _confirm(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _confirm(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     if answer == "yes":
-        _file(turn, intake)
+        file(turn, intake)
         return "done"
     return "correct" if answer == "no" else None
 
 
-def _correct(turn: Turn, intake: dict, answer: str | None) -> str | None:
+def _correct(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
     target = CORRECTIONS.get(turn.text.strip(" ."))
     if target:
         intake["correcting"] = True
     return target
 
 
-def _file(turn: Turn, intake: dict) -> None:
-    """Turn the intake into a referral (or add it to the open one about the same agent)."""
-    values = intake["values"]
-    if turn.content.is_urgent(normalize(_all_text(values))):
-        _mark_urgent(turn, intake)
-    existing = open_referral_about(turn.session, contact_id=turn.contact.id,
-                                   licence_id=values.get("licence_id"),
-                                   agent_name=values.get("agent_name", ""))
-    if existing:
-        add_note(turn.session, existing, actor="worker", note=_summary_text(turn, values))
-        if intake.get("urgent"):
-            existing.priority = Priority.URGENT
-        referral = existing
-        turn.say("complaint_joined", reference=existing.reference)
-    else:
-        referral = create_referral(
-            turn.session, contact_id=turn.contact.id, category=values["category"],
-            description=values.get("description", ""), agent_name=values.get("agent_name", ""),
-            licence_no=values.get("licence_no", ""), licence_id=values.get("licence_id"),
-            amount=values.get("amount"), location_country=values.get("location_country", ""),
-            location_district=values.get("location_district", ""),
-            callback_phone=values.get("callback_phone", turn.contact.phone),
-            priority=Priority.URGENT if intake.get("urgent") else Priority.NORMAL,
-            centre=turn.content.centre_for(values.get("location_district")),
-            language=str(turn.language), channel=turn.channel)
-        turn.say("complaint_received", reference=referral.reference,
-                 hours=turn.first_response_hours)
-        turn.say("complaint_also_official")
-    evidence.attach_to_referral(turn.session, intake.get("evidence", []), referral.id)
-    turn.set_state()
-
-
-def _mark_urgent(turn: Turn, intake: dict) -> None:
-    if not intake.get("urgent"):
-        intake["urgent"] = True
-        turn.say("complaint_urgent_help")
-
-
-def _all_text(values: dict) -> str:
-    return " ".join(str(values.get(k) or "") for k in ("description", "agent_name"))
-
-
-def _ask(turn: Turn, intake: dict) -> None:
+def _ask(turn: Turn, intake: dict[str, Any]) -> None:
     current = intake["step"]
     if current == "confirm":
         turn.say("complaint_summary")
-        turn.parts[-1] += "\n" + _summary_text(turn, intake["values"])
+        turn.parts[-1] += "\n" + summary_text(turn, intake["values"])
         turn.say("complaint_confirm")
+    elif current == "describe" and intake.get("ask_what"):
+        turn.say("complaint_something_else")
     else:
         turn.say(PROMPTS[current])
 
 
-def _summary_text(turn: Turn, values: dict) -> str:
-    def line(label: str, value: object) -> str:
-        shown = value if value not in (None, "") else turn.content.text("summary_none",
-                                                                        turn.language)
-        return f"{turn.content.text(label, turn.language)}: {shown}"
-
-    category = values.get("category")
-    what = turn.content.text(f"category_{category}", turn.language) if category else ""
-    amount = f"Rs {values['amount']:,}" if values.get("amount") else None
-    place = values.get("location_country") or values.get("location_district")
-    agent = " ".join(v for v in (values.get("agent_name"), values.get("licence_no")) if v)
-    description = values.get("description", "")
-    return "\n".join([line("summary_category", what),
-                      *([description[:300]] if description else []),
-                      line("summary_agent", agent), line("summary_money", amount),
-                      line("summary_location", place),
-                      line("summary_callback", values.get("callback_phone"))])
-
-
-def _previous(intake: dict) -> str:
+def _previous(intake: dict[str, Any]) -> str:
     current = intake["step"]
     if current == "correct":
         return "confirm"
+    skip = set(intake.get("skip", []))
     index = ORDER.index(current) if current in ORDER else 1
-    previous = ORDER[max(index - 1, 1)]
-    return "callback" if previous == "callback_number" else previous
+    for name in reversed(ORDER[1:index]):
+        if name not in skip and name != "callback_number":
+            return name
+    return current
 
 
-def _fresh(intake: dict) -> bool:
+def _new_intake(values: dict[str, Any], *, urgent: bool = False,
+                skip: list[str] | None = None) -> dict[str, Any]:
+    return {"step": "consent", "values": values, "touched_at": utcnow().isoformat(),
+            "evidence": [], "urgent": urgent, "skip": skip or []}
+
+
+def _fresh(intake: dict[str, Any]) -> bool:
     """Touched within 24 hours: an unfinished intake older than that is forgotten."""
     touched = datetime.fromisoformat(intake.get("touched_at", "1970-01-01T00:00:00+00:00"))
     return utcnow() - touched < RESUME_WINDOW
+
+
+def _needs_nlu(state: ConversationState, text: str) -> bool:
+    intake = state.intake or {}
+    return intake.get("step") in FREE_TEXT_STEPS and not text.strip(" .").isdigit()
+
+
+registry.register(Flow(FLOW, start=start, step=step, needs_nlu=_needs_nlu, accepts_media=True))

@@ -15,6 +15,8 @@ from bot.casework.referrals import (
     latest_note_for_worker,
     referrals_of,
 )
+from bot.conversation import registry
+from bot.conversation.registry import Flow
 from bot.conversation.turn import Turn
 
 REFERENCE = re.compile(rf"(?<![a-z0-9])[{REFERENCE_ALPHABET.lower()}]{{{REFERENCE_LENGTH}}}"
@@ -49,3 +51,6 @@ def answer(turn: Turn) -> None:
 def _has_digit(word: str) -> bool:
     """References mix letters and digits; an ordinary six-letter word is not one."""
     return any(c.isdigit() for c in word)
+
+
+registry.register(Flow("complaint_status", start=answer))

@@ -7,7 +7,7 @@ from bot.conversation.turn import Turn
 def stop(turn: Turn) -> None:
     turn.contact.opted_out = True
     turn.contact.opted_out_at = utcnow()
-    turn.clear_flow()
+    turn.state.reset()
     turn.say("stopped")  # the one confirmation carriers expect; nothing after it
 
 

@@ -1,0 +1,57 @@
+"""Word lists from content/ turned into matchers: danger signs, routes inside topics, places.
+
+An entry is a word or phrase matched as whole words in normalized, folded text. A word ending
+in `*` matches every word it begins ("beat*": beat, beats, beaten, beating), so inflections need
+not be listed one by one; parts joined by " + " must all be present, in any order
+("contract + airport").
+"""
+
+import re
+from dataclasses import dataclass
+
+from bot.conversation.language import fold, normalize
+
+
+def prepare(text: str) -> str:
+    """The form every matcher compares: normalized, every heh and yeh folded to one."""
+    return f" {fold(normalize(text))} "
+
+
+def _part_pattern(part: str) -> str:
+    words = []
+    for word in fold(normalize(part)).split():
+        if word.endswith("*") and len(word) > 1:
+            words.append(re.escape(word[:-1]) + r"\w*")
+        else:
+            words.append(re.escape(word))
+    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+
+
+@dataclass(frozen=True)
+class Phrase:
+    source: str
+    parts: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def parse(cls, entry: str) -> "Phrase":
+        return cls(entry, tuple(re.compile(_part_pattern(p)) for p in entry.split(" + ")
+                                if p.strip()))
+
+    def found_in(self, prepared: str) -> bool:
+        return bool(self.parts) and all(p.search(prepared) for p in self.parts)
+
+
+class PhraseList:
+    """Any of several phrases."""
+
+    def __init__(self, entries: list[str] | tuple[str, ...]):
+        self.phrases = tuple(Phrase.parse(str(e)) for e in entries if str(e).strip())
+
+    def found_in(self, prepared: str) -> bool:
+        return any(p.found_in(prepared) for p in self.phrases)
+
+    def first_in(self, prepared: str) -> Phrase | None:
+        return next((p for p in self.phrases if p.found_in(prepared)), None)
+
+    def __len__(self) -> int:
+        return len(self.phrases)

@@ -1,0 +1,79 @@
+"""The end of the complaint intake: the summary a person confirms, and the referral it becomes."""
+
+from typing import Any
+
+from bot.casework import evidence
+from bot.casework.referrals import (
+    Category,
+    Priority,
+    add_note,
+    create_referral,
+    open_referral_about,
+)
+from bot.conversation.turn import Turn
+
+
+def file(turn: Turn, intake: dict[str, Any]) -> None:
+    """Turn the intake into a referral (or add it to the open one about the same agent)."""
+    values = intake["values"]
+    if turn.content.is_urgent(_all_text(values)):
+        intake["urgent"] = True
+    urgent = bool(intake.get("urgent"))
+    existing = open_referral_about(turn.session, contact_id=turn.contact.id,
+                                   licence_id=values.get("licence_id"),
+                                   agent_name=values.get("agent_name", ""))
+    if existing:
+        add_note(turn.session, existing, actor="worker", note=summary_text(turn, values))
+        if urgent:
+            existing.priority = Priority.URGENT
+        referral = existing
+        turn.say("complaint_joined", reference=existing.reference)
+    else:
+        referral = create_referral(
+            turn.session, contact_id=turn.contact.id,
+            category=values.get("category") or Category.OTHER,
+            description=values.get("description", ""), agent_name=values.get("agent_name", ""),
+            licence_no=values.get("licence_no", ""), licence_id=values.get("licence_id"),
+            amount=values.get("amount"), location_country=values.get("location_country", ""),
+            location_district=values.get("location_district", ""),
+            callback_phone=values.get("callback_phone", turn.contact.phone),
+            priority=Priority.URGENT if urgent else Priority.NORMAL,
+            # The home district decides the centre, even for a worker abroad.
+            centre=turn.content.centre_for(values.get("location_district")),
+            language=str(turn.language), channel=turn.channel)
+        if urgent:
+            turn.say("complaint_received_urgent", reference=referral.reference,
+                     hours=turn.urgent_response_hours)
+        else:
+            turn.say("complaint_received", reference=referral.reference,
+                     hours=turn.first_response_hours)
+            turn.say("complaint_also_official")
+    evidence.attach_to_referral(turn.session, intake.get("evidence", []), referral.id)
+    turn.state.end_intake()
+
+
+def _all_text(values: dict[str, Any]) -> str:
+    return " ".join(str(values.get(k) or "") for k in ("description", "agent_name"))
+
+
+def summary_text(turn: Turn, values: dict[str, Any]) -> str:
+    def line(label: str, value: object) -> str:
+        shown = value if value not in (None, "") else turn.content.text("summary_none",
+                                                                        turn.language)
+        return f"{turn.content.text(label, turn.language)}: {shown}"
+
+    category = values.get("category")
+    what = turn.content.text(f"category_{category}", turn.language) if category else ""
+    amount = f"Rs {values['amount']:,}" if values.get("amount") else None
+    place = ", ".join(v for v in (values.get("location_district"),
+                                  values.get("location_country")) if v)
+    agent = " ".join(v for v in (values.get("agent_name"), values.get("licence_no")) if v)
+    description = values.get("description", "")
+    # On SMS the summary precedes a numbered question; a long story would push it off the page.
+    limit = 80 if turn.channel == "sms" else 300
+    story = description[:limit] + ("..." if len(description) > limit else "")
+    return "\n".join([line("summary_category", what),
+                      *([story] if description else []),
+                      line("summary_agent", agent), line("summary_money", amount),
+                      line("summary_location", place),
+                      line("summary_callback", values.get("callback_phone"))])
