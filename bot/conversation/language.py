@@ -120,9 +120,12 @@ _ENGLISH_CONTENT = _words(
     problem issue question answer real genuine original valid suspended cancelled expired
     list website online file report against urgent danger safe cricket match score recipe
     joke loan mobile package bill result exam weather rain hot cold tell show give send verify
-    offer sir madam reply make now write read yes hi
+    offer sir madam reply make now write read
     """
 )
+
+
+_ENGLISH_GREETINGS = _words("hello thanks thank bye goodbye you")
 
 
 @dataclass(frozen=True)
@@ -187,10 +190,9 @@ def _detect_latin(text: str) -> Detection:
         if roman == english:
             return Detection(Lang.UR_LATN, False)
         return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
-    content = _score(words, _ENGLISH_CONTENT)
-    if content >= 2:
+    if _score(words, _ENGLISH_CONTENT) >= 2:
         return Detection(Lang.EN, True)
-    if content and len(words) <= 2:  # "hello", "thanks": English, but too little to be sure
+    if words and set(words) <= _ENGLISH_GREETINGS:  # English, but too little to be sure
         return Detection(Lang.EN, False)
     # Too little to tell: Roman Urdu is how most people here write in Latin letters.
     return Detection(Lang.UR_LATN, False)

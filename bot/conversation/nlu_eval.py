@@ -32,7 +32,8 @@ REPORT = NLU_DIR / "tests" / "REPORT.md"
 def fingerprint() -> str:
     """Hash of everything the report's figures depend on: regenerate when it changes."""
     paths = [NLU_DIR / "config.yml", NLU_DIR / "domain.yml", NLU_DIR / "keywords.yml",
-             *(path for path in TEST_FILES if path.exists()), PROJECT_ROOT / "bot" / "language.py",
+             *(path for path in TEST_FILES if path.exists()),
+             PROJECT_ROOT / "bot" / "conversation" / "language.py",
              PROJECT_ROOT / "content" / "places.yml",
              *sorted((NLU_DIR / "data").glob("*.yml"))]
     digest = hashlib.sha256()

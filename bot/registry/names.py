@@ -53,8 +53,10 @@ def skeleton(word: str, *, keep_w: bool = True) -> str:
     return _REPEAT.sub(r"\1", shape)
 
 
-# Compared without w: the weaker form, so "ہیومن" and "اوورسیز" are known as generic too.
-_GENERIC_SKELETONS = frozenset(skeleton(w, keep_w=False) for w in GENERIC_WORDS) - {""}
+# Compared without w too, so "ہیومن" and "اوورسیز" are known as generic; skeletons this short
+# ("r" of "hr") would take real names with them ("Ravi"), so only exact words count there.
+_GENERIC_SKELETONS = frozenset(skeleton(w, keep_w=False) for w in GENERIC_WORDS
+                               if len(w) > 3) - {""}
 
 
 Shape = tuple[str, str]  # distinctive skeletons with and without w

@@ -159,6 +159,8 @@ def _not_an_answer(turn: Turn, current: str) -> bool:
     text = turn.text.strip(" .")
     if text.isdigit():
         return len(text) == 1 or current not in {"money", "callback_number"}
+    if turn.content.answer(turn.text) is not None:  # skip, yes, no: answers to any step
+        return False
     if current == "money" and (parse_amount(turn.text) is not None or _paid_nothing(turn)):
         return False
     if current == "location" and (turn.content.country_in(text) or

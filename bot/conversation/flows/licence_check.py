@@ -38,6 +38,10 @@ SIMILAR_NAME_SCORE = 75
 # The best match must lead the next by this much to be answered without a choice.
 SURE_LEAD = 6
 MIN_NUMBER_DIGITS = 3
+# Fewer consonants than this left of a request ("... چیک کر دیو جی") is no agency's name.
+MIN_NAME_CONSONANTS = 4
+# Candidates shown at most: four short lines still fit one SMS page.
+MAX_CANDIDATES = 4
 MAX_NAME_WORDS = 7
 # Words of a request around a name ("... ka license check karo"): never part of the name.
 REQUEST_WORDS = frozenset(
@@ -74,7 +78,8 @@ def start(turn: Turn) -> None:
     # A name in the request itself is used only if it finds something: "is my agent
     # licensed?" has no name, and must be asked for one rather than told "not found".
     name = _name_in(turn.inbound.body, turn)
-    if name and search_by_name(turn.session, name, min_score=SIMILAR_NAME_SCORE):
+    if len(name_query(name, turn.session).replace(" ", "")) >= MIN_NAME_CONSONANTS and \
+            search_by_name(turn.session, name, min_score=SIMILAR_NAME_SCORE):
         _answer_name(turn, name)
         return
     turn.state.enter(FLOW, step="ask")
@@ -126,7 +131,8 @@ def _answer_name(turn: Turn, name: str) -> None:
         turn.state.enter(FLOW, step="ask")
         turn.say("licence_ask")
         return
-    matches = search_by_name(turn.session, name, min_score=SIMILAR_NAME_SCORE)
+    matches = search_by_name(turn.session, name, min_score=SIMILAR_NAME_SCORE,
+                             limit=MAX_CANDIDATES)
     sure = [m for m, score in matches if score >= SURE_NAME_SCORE]
     top = matches[0][1] if matches else 0.0
     if len(sure) == 1 and (len(matches) == 1 or top - matches[1][1] >= SURE_LEAD):
