@@ -59,6 +59,7 @@ run: setup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check api bot tests bench migrations/env.py
+	$(VENV)/bin/mypy
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download).
 browser:

@@ -3,13 +3,14 @@
 import logging
 import re
 import time
+from typing import TypeAlias
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
-from starlette.datastructures import FormData
+from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import (
     SIGNATURE_HEADER,
     SIGNATURE_SETTINGS_HEADER,
@@ -35,9 +36,11 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_MEDIA = 10
 PHONE = re.compile(r"^\+?[0-9]{6,16}$")
+# Twilio's parameters, as parsed from its URL-encoded body: text only, never a file upload.
+TwilioForm: TypeAlias = ImmutableMultiDict[str, str]
 
 
-async def read_signed_form(request: Request, settings: Settings) -> FormData:
+async def read_signed_form(request: Request, settings: Settings) -> TwilioForm:
     """The form parameters, after checking type, size, encoding and Twilio's signature."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
         raise HTTPException(415, f"expected {FORM_TYPE}, as Twilio sends")
@@ -48,7 +51,7 @@ async def read_signed_form(request: Request, settings: Settings) -> FormData:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError as error:
         raise HTTPException(400, "form is not valid UTF-8") from error
-    form = FormData(pairs)
+    form = TwilioForm(pairs)
     if settings.twilio_auth_token is None:
         raise HTTPException(503, "TWILIO_AUTH_TOKEN is not configured; cannot verify Twilio")
     signature = request.headers.get(SIGNATURE_HEADER)
@@ -69,13 +72,13 @@ def signed_url(request: Request, settings: Settings) -> str:
     return settings.public_base_url.rstrip("/") + request.url.path + query
 
 
-def _text(form: FormData, key: str, default: str = "") -> str:
+def _text(form: TwilioForm, key: str, default: str = "") -> str:
     """A form value without NUL characters: they carry no meaning in a message, and
     PostgreSQL cannot store them in text."""
     return (form.get(key) or default).replace("\x00", "")
 
 
-def inbound_from_form(form: FormData) -> InboundMessage:
+def inbound_from_form(form: TwilioForm) -> InboundMessage:
     sender = _text(form, "From")
     sid = _text(form, "MessageSid") or _text(form, "SmsMessageSid")
     if not sender or not sid:

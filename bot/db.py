@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
@@ -12,7 +13,7 @@ from sqlmodel import Session, create_engine
 
 def _prepare_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
         # Let SQLAlchemy issue BEGIN itself (below): pysqlite's own deferred BEGIN makes two
         # writers deadlock on upgrade instead of waiting their turn.
         dbapi_connection.isolation_level = None
@@ -23,7 +24,7 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Any) -> None:
         # Read-only work (read_only()) must not queue behind writers for the write lock.
         readonly = connection.get_execution_options().get(READ_ONLY)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.datastructures import UploadFile
 
 from api.staff.charts import bar_chart
@@ -28,7 +28,7 @@ SIMULATOR_PHONE = "+920000000000"  # the test contact; never a real number
 @router.get("/licences")
 def licences(request: Request, signed: SignedIn, session: DbSession, report: str = ""):
     require_role(signed, Role.ADMIN)
-    history = session.exec(select(LicenceImport).order_by(LicenceImport.id.desc())).all()
+    history = session.exec(select(LicenceImport).order_by(col(LicenceImport.id).desc())).all()
     return render(request, "licences.html", signed, history=history, report=report)
 
 
@@ -48,7 +48,7 @@ async def upload_licences(request: Request, signed: SignedIn, session: DbSession
     except ImportRefused as refused:
         session.rollback()
         summary = "Refused, nothing imported:\n" + refused.report.summary()
-    history = session.exec(select(LicenceImport).order_by(LicenceImport.id.desc())).all()
+    history = session.exec(select(LicenceImport).order_by(col(LicenceImport.id).desc())).all()
     return render(request, "licences.html", signed, history=history, report=summary)
 
 
@@ -56,8 +56,9 @@ async def upload_licences(request: Request, signed: SignedIn, session: DbSession
 def accounts(request: Request, signed: SignedIn, session: DbSession, error: str = ""):
     require_role(signed, Role.ADMIN)
     centres = request.app.state.bot.content.centres
+    people = session.exec(select(Staff).order_by(col(Staff.id))).all()
     return render(request, "accounts.html", signed, error=error, centres=centres,
-                  roles=list(Role), people=session.exec(select(Staff).order_by(Staff.id)).all())
+                  roles=list(Role), people=people)
 
 
 @router.post("/accounts")

@@ -36,9 +36,9 @@ def login(request: Request, session: DbSession, email: str = Form(...),
         staff = authenticate(session, email=email, password=password)
     except StaffError as error:
         session.commit()  # keep the failed-attempt count
-        response = render(request, "login.html", login_csrf=csrf_token, error=str(error))
-        response.status_code = 401
-        return response
+        page = render(request, "login.html", login_csrf=csrf_token, error=str(error))
+        page.status_code = 401
+        return page
     token, _ = start_session(session, staff)
     session.commit()
     response = RedirectResponse("/staff/queue", status_code=303)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from api.staff.web import CheckedForm, DbSession, Signed, SignedIn, render
 from bot.casework.evidence import Evidence
@@ -22,7 +23,7 @@ from bot.casework.referrals import (
     claim,
 )
 from bot.casework.staff import Role, Staff, can_assign, can_see
-from bot.conversation.contacts import Contact, Message, utcnow
+from bot.conversation.contacts import Contact, Message, stored_id, utcnow
 from bot.conversation.language import Lang
 from bot.messaging.outbox import enqueue, whatsapp_window_open
 
@@ -31,36 +32,37 @@ VIEWS = {"unassigned": "Unassigned", "mine": "Mine", "urgent": "Urgent",
          "waiting": "Waiting on worker", "open": "All open", "closed": "Closed"}
 
 
-def _visible(signed: Signed):
+def _visible(signed: Signed) -> SelectOfScalar[Referral]:
     query = select(Referral)
     if signed.staff.role != Role.ADMIN:
         query = query.where(Referral.centre == signed.staff.centre)
     return query
 
 
-def _queue_query(signed: Signed, view: str, filters: dict[str, str]):
+def _queue_query(signed: Signed, view: str,
+                 filters: dict[str, str]) -> SelectOfScalar[Referral]:
     query = _visible(signed)
-    open_ = Referral.status.in_(OPEN)  # type: ignore[attr-defined]
+    open_ = col(Referral.status).in_(OPEN)
     query = query.where({
-        "unassigned": open_ & Referral.assignee_id.is_(None),  # type: ignore[union-attr]
-        "mine": open_ & (Referral.assignee_id == signed.staff.id),
-        "urgent": open_ & (Referral.priority == "urgent"),
-        "waiting": Referral.status == Status.WAITING_ON_WORKER,
-        "closed": Referral.status.in_((Status.RESOLVED, Status.CLOSED)),  # type: ignore
+        "unassigned": open_ & col(Referral.assignee_id).is_(None),
+        "mine": open_ & (col(Referral.assignee_id) == signed.staff.id),
+        "urgent": open_ & (col(Referral.priority) == "urgent"),
+        "waiting": col(Referral.status) == Status.WAITING_ON_WORKER,
+        "closed": col(Referral.status).in_((Status.RESOLVED, Status.CLOSED)),
     }.get(view, open_))
     for field in ("category", "status", "language"):
         if filters.get(field):
             query = query.where(getattr(Referral, field) == filters[field])
     if filters.get("district"):
-        query = query.where(Referral.location_district.ilike(f"%{filters['district']}%"))
+        query = query.where(col(Referral.location_district).ilike(f"%{filters['district']}%"))
     if filters.get("q"):
         term = filters["q"].strip()
-        contact_ids = select(Contact.id).where(Contact.phone.contains(term.lstrip("0")))
-        query = query.where((Referral.reference == term.upper()) |
-                            Referral.contact_id.in_(contact_ids))  # type: ignore[attr-defined]
+        contact_ids = select(Contact.id).where(col(Contact.phone).contains(term.lstrip("0")))
+        query = query.where((col(Referral.reference) == term.upper()) |
+                            col(Referral.contact_id).in_(contact_ids))
     # Urgent first ("urgent" sorts after "normal"), then oldest first.
-    urgent_first = Referral.priority.desc()  # type: ignore[attr-defined]
-    return query.order_by(urgent_first, Referral.created_at, Referral.id)
+    urgent_first = col(Referral.priority).desc()
+    return query.order_by(urgent_first, col(Referral.created_at), col(Referral.id))
 
 
 @router.get("/queue")
@@ -89,25 +91,35 @@ def _case(session: Session, signed: Signed, referral_id: int) -> Referral:
     return referral
 
 
+def _contact_of(session: Session, referral: Referral) -> Contact:
+    """The person a case is about (a referral is erased together with its contact)."""
+    contact = session.get(Contact, referral.contact_id)
+    if contact is None:
+        raise HTTPException(404, "no such contact")
+    return contact
+
+
 @router.get("/cases/{referral_id}")
 def case_page(request: Request, signed: SignedIn, session: DbSession, referral_id: int):
     referral = _case(session, signed, referral_id)
-    contact = session.get(Contact, referral.contact_id)
+    contact = _contact_of(session, referral)
     content = request.app.state.bot.content
     language = Lang(referral.language)
-    window_open = referral.channel != "whatsapp" or whatsapp_window_open(session, contact.id)
+    contact_id = stored_id(contact)
+    window_open = referral.channel != "whatsapp" or whatsapp_window_open(session, contact_id)
     colleagues = session.exec(select(Staff).where(Staff.centre == referral.centre,
                                                   Staff.active)).all()
     return render(
         request, "case.html", signed, referral=referral, contact=contact,
-        messages=session.exec(select(Message).where(Message.contact_id == contact.id)
-                              .order_by(Message.id)).all(),
+        messages=session.exec(select(Message).where(Message.contact_id == contact_id)
+                              .order_by(col(Message.id))).all(),
         events=session.exec(select(ReferralEvent).where(
-            ReferralEvent.referral_id == referral.id).order_by(ReferralEvent.id)).all(),
+            ReferralEvent.referral_id == referral.id).order_by(col(ReferralEvent.id))).all(),
         evidence=session.exec(select(Evidence).where(
             Evidence.referral_id == referral.id)).all(),
         canned={key: content.text(key, language, reference=referral.reference)
                 for key in content.ui if key.startswith("canned_")},
+        routed_because=content.route(referral.location_district)[1],
         window_open=window_open, template_ready=bool(
             request.app.state.settings.twilio_whatsapp_template_sid),
         next_statuses=sorted(_next(referral)), referred_to=list(ReferredTo),
@@ -130,7 +142,7 @@ def _back(referral_id: int, flash: str = "") -> RedirectResponse:
 @router.post("/cases/{referral_id}/claim")
 def claim_case(signed: SignedIn, session: DbSession, form: CheckedForm, referral_id: int):
     _case(session, signed, referral_id)
-    ok = claim(session, referral_id, staff_id=signed.staff.id)
+    ok = claim(session, referral_id, staff_id=stored_id(signed.staff))
     session.commit()
     return _back(referral_id, "" if ok else "taken")
 
@@ -183,7 +195,7 @@ def note(signed: SignedIn, session: DbSession, form: CheckedForm, referral_id: i
 def reply(request: Request, signed: SignedIn, session: DbSession, form: CheckedForm,
           referral_id: int):
     referral = _case(session, signed, referral_id)
-    contact = session.get(Contact, referral.contact_id)
+    contact = _contact_of(session, referral)
     content = request.app.state.bot.content
     canned = form.get("canned", "")
     body = (content.text(canned, Lang(referral.language), reference=referral.reference)
@@ -192,7 +204,7 @@ def reply(request: Request, signed: SignedIn, session: DbSession, form: CheckedF
     if not body:
         raise HTTPException(400, "write a reply or choose a canned one")
     template = None
-    if referral.channel == "whatsapp" and not whatsapp_window_open(session, contact.id):
+    if referral.channel == "whatsapp" and not whatsapp_window_open(session, stored_id(contact)):
         template = request.app.state.settings.twilio_whatsapp_template_sid
         if not template:
             raise HTTPException(409, "outside WhatsApp's 24-hour window: only an approved "

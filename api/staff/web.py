@@ -3,9 +3,10 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
@@ -65,7 +66,8 @@ async def check_csrf(request: Request, signed: SignedIn) -> dict[str, str]:
 CheckedForm = Annotated[dict[str, str], Depends(check_csrf)]
 
 
-def render(request: Request, template: str, signed: Signed | None = None, **context) -> object:
+def render(request: Request, template: str, signed: Signed | None = None,
+           **context: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, {
         "staff": signed.staff if signed else None, "csrf": signed.csrf if signed else "",
         **context})

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.conversation.contacts import utcnow
 
@@ -49,7 +49,8 @@ def record(session: Session, *, contact_id: int, url: str, content_type: str) ->
 def fetch_pending(session: Session, *, directory: Path, auth: tuple[str, str] | None,
                   client: httpx.Client | None = None, limit: int = 20) -> int:
     """Download up to `limit` pending files; returns how many were stored."""
-    query = select(Evidence).where(Evidence.status == "pending").order_by(Evidence.id).limit(limit)
+    query = (select(Evidence).where(Evidence.status == "pending")
+             .order_by(col(Evidence.id)).limit(limit))
     stored = 0
     own_client = client is None
     client = client or httpx.Client(timeout=30, follow_redirects=True)

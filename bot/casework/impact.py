@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.casework.referrals import Referral, ReferralEvent
 from bot.conversation.contacts import Direction, Message
@@ -38,10 +38,10 @@ def impact(session: Session, *, start: datetime, end: datetime,
                           .where(*inbound)).one()
     total_in = session.exec(select(func.count()).select_from(Message).where(*inbound)).one()
     topics = session.exec(select(Message.intent, func.count()).where(
-        *inbound, Message.intent.is_not(None))  # type: ignore[union-attr]
+        *inbound, col(Message.intent).is_not(None))
         .group_by(Message.intent)).all()
     languages = session.exec(select(Message.language, func.count()).where(
-        *inbound, Message.language.is_not(None))  # type: ignore[union-attr]
+        *inbound, col(Message.language).is_not(None))
         .group_by(Message.language)).all()
     query = select(Referral).where(Referral.created_at >= start, Referral.created_at < end)
     if centre:
@@ -51,8 +51,8 @@ def impact(session: Session, *, start: datetime, end: datetime,
     for referral in referrals:
         staff_event = session.exec(
             select(ReferralEvent.at).where(ReferralEvent.referral_id == referral.id,
-                                           ReferralEvent.actor.like("staff:%"))  # type: ignore
-            .order_by(ReferralEvent.at).limit(1)).first()
+                                           col(ReferralEvent.actor).like("staff:%"))
+            .order_by(col(ReferralEvent.at)).limit(1)).first()
         if staff_event:
             first.append(_hours(staff_event, referral.created_at))
         if referral.resolved_at:

@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.casework.evidence import Evidence
 from bot.casework.referrals import OPEN, Referral, ReferralEvent
@@ -18,11 +18,11 @@ def apply_retention(session: Session, *, days: int) -> int:
     """Erase message bodies older than `days`, except for people with an open referral (the
     caseworker still needs the conversation). Returns how many bodies were erased."""
     cutoff = utcnow() - timedelta(days=days)
-    open_cases = select(Referral.contact_id).where(Referral.status.in_(OPEN))  # type: ignore
-    result = session.execute(
+    open_cases = select(Referral.contact_id).where(col(Referral.status).in_(OPEN))
+    result = session.exec(
         update(Message)
-        .where(Message.created_at < cutoff, Message.body != ERASED,
-               Message.contact_id.not_in(open_cases))  # type: ignore[union-attr]
+        .where(col(Message.created_at) < cutoff, col(Message.body) != ERASED,
+               col(Message.contact_id).not_in(open_cases))
         .values(body=ERASED, media=[]))
     return result.rowcount or 0
 
@@ -40,15 +40,14 @@ def forget_contact(session: Session, phone: str) -> dict[str, int]:
         if item.path:
             Path(item.path).unlink(missing_ok=True)
     counts = {"evidence": len(files), "referrals": len(referral_ids)}
-    session.execute(delete(Evidence).where(Evidence.contact_id == contact.id))
-    session.execute(delete(Outbox).where(Outbox.contact_id == contact.id))
-    session.execute(delete(ReferralEvent).where(
-        ReferralEvent.referral_id.in_(referral_ids)))  # type: ignore[attr-defined]
-    session.execute(delete(Referral).where(Referral.contact_id == contact.id))
+    session.exec(delete(Evidence).where(col(Evidence.contact_id) == contact.id))
+    session.exec(delete(Outbox).where(col(Outbox.contact_id) == contact.id))
+    session.exec(delete(ReferralEvent).where(col(ReferralEvent.referral_id).in_(referral_ids)))
+    session.exec(delete(Referral).where(col(Referral.contact_id) == contact.id))
     # Replies point at the messages they answer: drop the links, then the messages.
-    session.execute(update(Message).where(Message.contact_id == contact.id)
-                    .values(reply_to_id=None))
-    counts["messages"] = session.execute(
-        delete(Message).where(Message.contact_id == contact.id)).rowcount or 0
+    session.exec(update(Message).where(col(Message.contact_id) == contact.id)
+                 .values(reply_to_id=None))
+    counts["messages"] = session.exec(
+        delete(Message).where(col(Message.contact_id) == contact.id)).rowcount or 0
     session.delete(contact)
     return counts

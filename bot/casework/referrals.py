@@ -8,12 +8,13 @@ PostgreSQL `SELECT ... FOR UPDATE SKIP LOCKED`, on SQLite the write lock of BEGI
 import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Column, Text, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from bot.conversation.contacts import utcnow
+from bot.conversation.contacts import stored_id, utcnow
 
 
 class Status(StrEnum):
@@ -120,8 +121,9 @@ def new_reference() -> str:
             return reference
 
 
-def create_referral(session: Session, *, actor: str = "worker", **fields: object) -> Referral:
-    """A new referral with a fresh reference (retried on the rare collision)."""
+def create_referral(session: Session, *, actor: str = "worker", **fields: Any) -> Referral:
+    """A new referral with a fresh reference (retried on the rare collision); `fields` are
+    Referral's columns, checked by the model."""
     for _attempt in range(5):
         referral = Referral(reference=new_reference(), **fields)
         try:
@@ -130,8 +132,8 @@ def create_referral(session: Session, *, actor: str = "worker", **fields: object
                 session.flush()
         except IntegrityError:
             continue
-        session.add(ReferralEvent(referral_id=referral.id, actor=actor, to_status=Status.NEW,
-                                  note="created"))
+        session.add(ReferralEvent(referral_id=stored_id(referral), actor=actor,
+                                  to_status=Status.NEW, note="created"))
         return referral
     raise RuntimeError("could not find a free reference")
 
@@ -141,9 +143,9 @@ def open_referral_about(session: Session, *, contact_id: int, licence_id: int | 
     """This person's open referral about the same agent (or of the same category) from the
     last 24 hours: a second message joins it instead of duplicating it."""
     query = select(Referral).where(Referral.contact_id == contact_id,
-                                   Referral.status.in_(OPEN),  # type: ignore[attr-defined]
+                                   col(Referral.status).in_(OPEN),
                                    Referral.created_at >= utcnow() - JOIN_WINDOW)
-    for referral in session.exec(query.order_by(Referral.id.desc())):
+    for referral in session.exec(query.order_by(col(Referral.id).desc())):
         same_agent = (licence_id and referral.licence_id == licence_id) or (
             agent_name and referral.agent_name.lower() == agent_name.lower())
         if same_agent or (category and referral.category == category):
@@ -153,7 +155,8 @@ def open_referral_about(session: Session, *, contact_id: int, licence_id: int | 
 
 def add_note(session: Session, referral: Referral, *, actor: str, note: str,
              for_worker: bool = False) -> ReferralEvent:
-    event = ReferralEvent(referral_id=referral.id, actor=actor, note=note, for_worker=for_worker)
+    event = ReferralEvent(referral_id=stored_id(referral), actor=actor, note=note,
+                          for_worker=for_worker)
     referral.updated_at = utcnow()
     session.add(event)
     return event
@@ -172,21 +175,23 @@ def change_status(session: Session, referral: Referral, to: Status, *, actor: st
     setattr(referral, f"{to}_at", now)
     if referred_to:
         referral.referred_to = referred_to
-    event = ReferralEvent(referral_id=referral.id, actor=actor, at=now, from_status=current,
-                          to_status=to, note=note)
+    event = ReferralEvent(referral_id=stored_id(referral), actor=actor, at=now,
+                          from_status=current, to_status=to, note=note)
     session.add(event)
     return event
 
 
 def claim(session: Session, referral_id: int, *, staff_id: int) -> bool:
     """Take an unassigned referral; False if someone else already holds it."""
-    result = session.execute(update(Referral)
-                             .where(Referral.id == referral_id,
-                                    Referral.assignee_id.is_(None))  # type: ignore[union-attr]
-                             .values(assignee_id=staff_id, updated_at=utcnow()))
+    result = session.exec(update(Referral)
+                          .where(col(Referral.id) == referral_id,
+                                 col(Referral.assignee_id).is_(None))
+                          .values(assignee_id=staff_id, updated_at=utcnow()))
     if result.rowcount != 1:
         return False
     referral = session.get(Referral, referral_id)
+    if referral is None:  # the UPDATE above just matched it, in this same transaction
+        raise RuntimeError(f"referral {referral_id} vanished while being claimed")
     session.refresh(referral)
     if referral.status == Status.NEW:
         change_status(session, referral, Status.IN_PROGRESS, actor=f"staff:{staff_id}",
@@ -198,24 +203,24 @@ def claim_next(session: Session, *, staff_id: int, centre: str) -> Referral | No
     """The oldest unassigned referral of the centre, urgent first, locked against others."""
     query = (select(Referral)
              .where(Referral.centre == centre,
-                    Referral.assignee_id.is_(None),  # type: ignore[union-attr]
-                    Referral.status.in_(OPEN))  # type: ignore[attr-defined]
-             .order_by(Referral.priority.desc(), Referral.created_at, Referral.id)  # type: ignore
+                    col(Referral.assignee_id).is_(None),
+                    col(Referral.status).in_(OPEN))
+             .order_by(col(Referral.priority).desc(), col(Referral.created_at), col(Referral.id))
              .limit(1)
              .with_for_update(skip_locked=True))
     referral = session.exec(query).first()
-    if referral is None or not claim(session, referral.id, staff_id=staff_id):
+    if referral is None or not claim(session, stored_id(referral), staff_id=staff_id):
         return None
     return referral
 
 
 def referrals_of(session: Session, contact_id: int) -> list[Referral]:
     query = select(Referral).where(Referral.contact_id == contact_id)
-    return list(session.exec(query.order_by(Referral.id.desc())))
+    return list(session.exec(query.order_by(col(Referral.id).desc())))
 
 
 def latest_note_for_worker(session: Session, referral_id: int) -> ReferralEvent | None:
     query = (select(ReferralEvent)
              .where(ReferralEvent.referral_id == referral_id, ReferralEvent.for_worker)
-             .order_by(ReferralEvent.id.desc()))
+             .order_by(col(ReferralEvent.id).desc()))
     return session.exec(query).first()

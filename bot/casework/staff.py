@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.casework.referrals import Referral
-from bot.conversation.contacts import utcnow
+from bot.conversation.contacts import stored_id, utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -104,7 +104,7 @@ def change_password(session: Session, staff: Staff, *, current: str, new: str) -
 
 def start_session(session: Session, staff: Staff) -> tuple[str, StaffSession]:
     token = secrets.token_urlsafe(32)
-    record = StaffSession(token_hash=_hash_token(token), staff_id=staff.id,
+    record = StaffSession(token_hash=_hash_token(token), staff_id=stored_id(staff),
                           csrf_token=secrets.token_urlsafe(24),
                           expires_at=utcnow() + SESSION_LIFETIME)
     session.add(record)

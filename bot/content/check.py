@@ -7,16 +7,14 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.channels import sms_segments
 from bot.conversation.intents import ACTION_FOR_INTENT, ACTIONS, INTENTS
+from bot.conversation.keys import TEXT_KEYS, declared
 from bot.conversation.language import _ENGLISH_WORDS, LANGUAGES, Lang, detect
 
 if TYPE_CHECKING:
     from bot.content.store import Content
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-# Values the code supplies to ui texts; every other placeholder must be a contacts.yml key.
-CODE_PARAMETERS = frozenset({"date", "reference", "status", "name", "count", "licence_no", "city",
-                             "phone", "valid_until", "query", "hours", "note", "emergency",
-                             "mission"})
+NUMBERED_LINE = re.compile(r"(?m)^\d+ ")
 TOPIC_SMS_SEGMENTS = 3
 LONG_TEXT_CHARS = 1000
 TITLE_CHARS = 40
@@ -28,7 +26,9 @@ DETECTABLE_WORDS = 6
 def check_consistency(content: Content) -> list[str]:
     return [
         *_placeholder_problems(content),
+        *_key_problems(content),
         *_limit_problems(content),
+        *_list_problems(content),
         *_routing_problems(content),
         *_language_problems(content),
         *_english_word_problems(content),
@@ -47,13 +47,44 @@ def _all_texts(content: Content):
 
 
 def _placeholder_problems(content: Content) -> list[str]:
-    known = set(content.contacts) | CODE_PARAMETERS
-    return [
-        f"{where}: unknown reference {{{name}}}"
-        for where, _, text in _all_texts(content)
-        for name in PLACEHOLDER.findall(text)
-        if name not in known
-    ]
+    """A placeholder is a contacts.yml entry or one the code fills for that key
+    (bot/conversation/keys.py); topics are filled from contacts only."""
+    problems = []
+    for where, _, text in _all_texts(content):
+        key = where.split()[1] if where.startswith("ui.yml") else ""
+        known = set(content.contacts) | set(declared(key) or ())
+        problems += [f"{where}: unknown reference {{{name}}}"
+                     for name in PLACEHOLDER.findall(text) if name not in known]
+    return problems
+
+
+def _key_problems(content: Content) -> list[str]:
+    """Code and content agree on the keys: every key the code asks for exists, every text is
+    asked for by some code."""
+    problems = [f"ui text {key!r}: the code asks for it (bot/conversation/keys.py) but content/ "
+                f"has no such text" for key in TEXT_KEYS if key not in content.ui]
+    problems += [f"ui.yml {key}: no code asks for this text (declare it in "
+                 f"bot/conversation/keys.py or remove it)"
+                 for key in content.ui if declared(key) is None]
+    return problems
+
+
+def _list_problems(content: Content) -> list[str]:
+    """A numbered list must fit one SMS page on its own (its `_sms` version where it has one):
+    on SMS a list is never split by a page break (bot/conversation/render.py)."""
+    problems = []
+    for key, texts in content.ui.items():
+        if f"{key}_sms" in content.ui:
+            continue  # the SMS version is the one sent by SMS
+        for language, text in texts.items():
+            if len(NUMBERED_LINE.findall(text)) >= 2 and sms_segments(text) > TOPIC_SMS_SEGMENTS:
+                problems.append(f"ui.yml {key} [{language}]: a numbered list of "
+                                f"{sms_segments(text)} SMS segments (max {TOPIC_SMS_SEGMENTS})")
+    for target in content.routes:
+        if target not in content.topics and declared(target) is None and \
+                target not in ACTIONS:
+            problems.append(f"routes.yml {target}: neither a topic, an action nor a text")
+    return problems
 
 
 def _limit_problems(content: Content) -> list[str]:

@@ -140,9 +140,18 @@ class Content:
                      if phrases.found_in(prepared)), None)
 
     def centre_for(self, district: str | None) -> str:
+        return self.route(district)[0]
+
+    def route(self, district: str | None) -> tuple[str, str]:
+        """The centre a case goes to, and why (the case page shows the reason to staff)."""
+        if not (district or "").strip():
+            return self.default_centre, "no home district given: the default centre"
         key = self.district_in(district or "") or (district or "").strip().lower()
-        return next((c.code for c in self.centres.values() if key in c.districts),
-                    self.default_centre)
+        centre = next((c for c in self.centres.values() if key in c.districts), None)
+        if centre is None:
+            return self.default_centre, (f"district {district!r} is not served by any "
+                                         "centre's list: the default centre")
+        return centre.code, f"home district {key} is served by {centre.name}"
 
 
 def _read_yaml(path: Path) -> object:
@@ -208,7 +217,7 @@ def load_content(directory: Path) -> Content:
     problems: list[str] = []
     ui: dict[str, Texts] = {}
     for path in [directory / "ui.yml", *sorted((directory / "ui").glob("*.yml"))]:
-        for key, value in (_read_yaml(path) or {}).items():
+        for key, value in _read_optional(path).items():
             if key in ui:
                 problems.append(f"{path.name} {key}: defined twice")
             ui[key] = _texts(value, f"ui.yml {key}", problems)
@@ -219,21 +228,21 @@ def load_content(directory: Path) -> Content:
             topics[topic.id] = topic
     contacts = {
         key: Contact(key, str(v["value"]), bool(v.get("verify")), str(v.get("source", "")))
-        for key, v in (_read_yaml(directory / "contacts.yml") or {}).items()
+        for key, v in _read_optional(directory / "contacts.yml").items()
     }
     menu = {
         str(number): MenuItem(str(number), tuple(item.get("topics") or ()), item.get("action"))
-        for number, item in (_read_yaml(directory / "menu.yml") or {}).items()
+        for number, item in _read_optional(directory / "menu.yml").items()
     }
-    commands = _load_commands(_read_yaml(directory / "commands.yml") or {})
-    answers = _load_commands(_read_yaml(directory / "answers.yml") or {})
+    commands = _load_commands(_read_optional(directory / "commands.yml"))
+    answers = _load_commands(_read_optional(directory / "answers.yml"))
     signals = {name: PhraseList(words or []) for name, words in
-               (_read_yaml(directory / "signals.yml") or {}).items()}
-    centres_raw = _read_yaml(directory / "centres.yml") or {}
+               _read_optional(directory / "signals.yml").items()}
+    centres_raw = _read_optional(directory / "centres.yml")
     centres = {code: Centre(code, str(c["name"]), frozenset(str(d).lower() for d in
                                                               c.get("districts", [])))
                for code, c in (centres_raw.get("centres") or {}).items()}
-    places = load_places(_read_yaml(directory / "places.yml") or {},
+    places = load_places(_read_optional(directory / "places.yml"),
                          _read_optional(directory / "districts.yml"),
                          _read_optional(directory / "countries.yml"))
     routes = {target: PhraseList(entries or []) for target, entries in

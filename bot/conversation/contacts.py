@@ -6,15 +6,29 @@ engine's reply and the new conversation state are committed together.
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def stored_id(row: _Row) -> int:
+    """The primary key of a row that is in the database (loaded, or added and flushed).
+
+    Table models type `id` as `int | None` only because a new row has none until it is
+    flushed; code that works on stored rows narrows it here, once."""
+    if row.id is None:
+        raise RuntimeError(f"this {type(row).__name__} is not stored yet (flush it first)")
+    return row.id
 
 
 class Direction(StrEnum):
@@ -74,5 +88,5 @@ def find_inbound(session: Session, sid: str) -> Message | None:
 
 
 def replies_to(session: Session, message_id: int) -> list[Message]:
-    query = select(Message).where(Message.reply_to_id == message_id).order_by(Message.id)
+    query = select(Message).where(Message.reply_to_id == message_id).order_by(col(Message.id))
     return list(session.exec(query))

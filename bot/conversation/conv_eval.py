@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.casework.referrals import Referral
 from bot.conversation.channels import Channel, fits
@@ -79,7 +79,7 @@ class Run:
             if contact is None:
                 return None
             return session.exec(select(Referral).where(Referral.contact_id == contact.id)
-                                .order_by(Referral.id.desc())).first()
+                                .order_by(col(Referral.id).desc())).first()
 
 
 def check_turn(run: Run, conversation: dict, replies: list[OutboundMessage],

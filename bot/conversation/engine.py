@@ -75,12 +75,16 @@ class Engine:
 
     def ask(self, body: str, channel: Channel = Channel.WHATSAPP) -> tuple[Understanding, str]:
         """Stateless answer: no contact, nothing stored, same path as a first message."""
-        understanding = self.understand(body)
-        turn = Turn(None, Contact(phone=""), InboundMessage("", channel, body),  # type: ignore[arg-type]
-                    self.content, understanding, nlu=self.nlu)
-        self._answer_new(turn)
+        turn = self.ask_turn(body, channel)
         messages, _ = render(turn.parts, self._limits(turn), more=turn.more)
         return turn.understanding, "\n\n".join(messages)
+
+    def ask_turn(self, body: str, channel: Channel = Channel.WHATSAPP) -> Turn:
+        """The stateless turn itself: its parts and the content keys it used (evaluations)."""
+        turn = Turn(None, Contact(phone=""), InboundMessage("", channel, body),
+                    self.content, self.understand(body, parse=False), nlu=self.nlu)
+        self._answer_new(turn)
+        return turn
 
     # ---- a whole turn for a contact ----
 
@@ -134,8 +138,9 @@ class Engine:
 
     def _route(self, turn: Turn, body: str, command: str | None) -> None:
         waiting = registry.waiting(turn.state)
-        if not body and turn.inbound.media and waiting and waiting.accepts_media:
-            waiting.step(turn)  # type: ignore[misc]
+        if not body and turn.inbound.media and waiting and waiting.step and \
+                waiting.accepts_media:
+            waiting.step(turn)
         elif not body:
             turn.say("media_unsupported" if turn.inbound.media else "empty")
         elif len(body) > MAX_BODY_CHARS:
@@ -144,7 +149,7 @@ class Engine:
             pass
         elif danger.detected(turn):
             danger.respond(turn)  # before any form or menu, whatever step is waiting
-        elif waiting and waiting.step and waiting.step(turn):  # type: ignore[truthy-function]
+        elif waiting and waiting.step and waiting.step(turn):
             pass
         else:
             in_intake = turn.state.flow == complaint.FLOW
@@ -195,8 +200,8 @@ class Engine:
 
     def _answer_by_intent(self, turn: Turn) -> None:
         result = turn.understood()
-        if self.is_confident(result):
-            self._act_on(turn, result.intent)  # type: ignore[union-attr,arg-type]
+        if result is not None and result.intent and self.is_confident(result):
+            self._act_on(turn, result.intent)
             return
         options = self._likely_options(result)
         if options and turn.session is not None:

@@ -10,10 +10,11 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, SQLModel, func, select
 
 from bot.conversation.contacts import (
     Contact,
@@ -22,6 +23,7 @@ from bot.conversation.contacts import (
     find_inbound,
     get_or_create_contact,
     replies_to,
+    stored_id,
     utcnow,
 )
 from bot.conversation.engine import Engine
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # How long a retried delivery waits for the first copy's answer before answering empty.
 DUPLICATE_WAIT_SECONDS = 8.0
+
+_Model = TypeVar("_Model", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,10 @@ def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, boo
         with session_scope(db) as session:
             contact = get_or_create_contact(session, inbound.phone)
             session.flush()
+            contact_id = stored_id(contact)
             first = contact.last_language is None and not contact.state
             message = Message(
-                contact_id=contact.id, channel=inbound.channel, direction=Direction.IN,
+                contact_id=contact_id, channel=inbound.channel, direction=Direction.IN,
                 body=inbound.body, sid=inbound.sid,
                 media=[{"url": m.url, "content_type": m.content_type} for m in inbound.media],
             )
@@ -82,7 +87,7 @@ def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, boo
             session.flush()
             snapshot = {"state": dict(contact.state or {}), "opted_out": contact.opted_out,
                         "chosen": contact.language, "previous": contact.last_language}
-            return message.id, contact.id, first, snapshot  # type: ignore[return-value]
+            return stored_id(message), contact_id, first, snapshot
     except IntegrityError:
         if inbound.sid and _exists(db, inbound.sid):
             log.info("duplicate delivery of %s from %s", inbound.sid, redact_phone(inbound.phone))
@@ -100,7 +105,7 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: i
             prefetched: NluResult | None) -> list[OutboundMessage]:
     with session_scope(db) as session:
         contact = _lock_contact(session, contact_id)
-        message = session.get(Message, message_id)
+        message = _stored(session, Message, message_id)
         if _over_limit(session, contact, engine.rate_limit_per_minute):
             message.handled_at = utcnow()
             return _rate_limit_notice(session, engine, contact, inbound, message_id)
@@ -143,24 +148,32 @@ def _rate_limit_notice(session: Session, engine: Engine, contact: Contact,
 def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,
                        contact_id: int) -> list[OutboundMessage]:
     with session_scope(db) as session:
-        contact = session.get(Contact, contact_id)
+        contact = _stored(session, Contact, contact_id)
         language = Lang(contact.language or contact.last_language or engine.understand(
             inbound.body, parse=False).language)
         replies = [OutboundMessage(engine.content.text("error", language), language)]
-        session.get(Message, message_id).handled_at = utcnow()
+        _stored(session, Message, message_id).handled_at = utcnow()
         _store_replies(session, contact, inbound, message_id, replies)
         return replies
 
 
 def _lock_contact(session: Session, contact_id: int) -> Contact:
     """Two messages from one person are answered one after the other, never interleaved."""
-    return session.get(Contact, contact_id, with_for_update=True)
+    return _stored(session, Contact, contact_id, lock=True)
+
+
+def _stored(session: Session, model: type[_Model], id_: int, *, lock: bool = False) -> _Model:
+    """A row _store_inbound committed for this delivery: the message, or its contact."""
+    row = session.get(model, id_, with_for_update=lock)
+    if row is None:  # committed before the answer began: only a deletion since removes it
+        raise LookupError(f"{model.__name__} {id_} is no longer in the database")
+    return row
 
 
 def _store_replies(session: Session, contact: Contact, inbound: InboundMessage, message_id: int,
                    replies: list[OutboundMessage]) -> None:
     for reply in replies:
-        session.add(Message(contact_id=contact.id, channel=inbound.channel,
+        session.add(Message(contact_id=stored_id(contact), channel=inbound.channel,
                             direction=Direction.OUT, body=reply.body, reply_to_id=message_id,
                             language=str(reply.language)))
 
@@ -171,7 +184,7 @@ def _wait_for_replies(db: DbEngine, sid: str | None) -> list[OutboundMessage]:
     while True:
         with Session(read_only(db)) as session:
             inbound = find_inbound(session, sid) if sid else None
-            replies = replies_to(session, inbound.id) if inbound else []
+            replies = replies_to(session, stored_id(inbound)) if inbound else []
             if (inbound and inbound.handled_at) or time.monotonic() >= deadline:
                 return [OutboundMessage(r.body, Lang(r.language or "en")) for r in replies]
         time.sleep(0.05)

@@ -5,6 +5,9 @@ INTENTS: tuple[str, ...] = (
     "contract_substitution", "check_licence", "file_complaint", "complaint_channels",
     "complaint_status", "ask_visa", "ask_protector", "passport_held", "unpaid_wages",
     "red_flags", "human_handoff", "out_of_scope",
+    # Added for answers the first eighteen lumped together (issue 11): the names above are
+    # fixed by DESIGN.md; these extend them.
+    "ask_contract_copy", "ask_receipts", "ask_demand", "forced_labour", "job_request", "anger",
 )
 
 # Intents answered by an action (a flow in bot/conversation/flows or a fixed ui text); all
@@ -21,5 +24,7 @@ ACTION_FOR_INTENT: dict[str, str] = {
     "check_licence": "licence_check",
     "file_complaint": "complaint",
     "out_of_scope": "out_of_scope",
+    "job_request": "job_request",
+    "anger": "anger",
 }
 ACTIONS = frozenset(ACTION_FOR_INTENT.values())

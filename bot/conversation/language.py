@@ -228,10 +228,9 @@ def choose_language(detection: Detection, *, chosen: str | None, previous: str |
     guess (the first message was "5") gives way to any reading of the next message."""
     if chosen:
         return Lang(chosen)
-    confident = bool(detection.confident and detection.language)
     if previous and previous_sure:
-        if confident and words >= MIN_WORDS_TO_SWITCH:
-            return detection.language  # type: ignore[return-value]
+        if detection.confident and detection.language and words >= MIN_WORDS_TO_SWITCH:
+            return detection.language
         return Lang(previous)
     if detection.language:
         return detection.language

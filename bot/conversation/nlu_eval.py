@@ -2,7 +2,9 @@
 
 Reports intent accuracy (overall, per language form, per intent F1), language detection, the
 confused pairs, a keyword baseline on the same messages, training time, model size and parse
-latency, and writes the markdown report to nlu_data/tests/REPORT.md.
+latency; then whether natural questions reach the answers that have no intent of their own and
+how the licence name lookup does (bot/conversation/reach_eval.py). Writes the markdown report
+to nlu_data/tests/REPORT.md.
 """
 
 import argparse
@@ -12,15 +14,26 @@ import subprocess
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
+from bot.conversation.engine import build_engine
 from bot.conversation.language import LANGUAGES, detect, normalize
 from bot.conversation.nlu import KeywordClassifier, RasaClient
 from bot.conversation.nlu_build import build
 from bot.conversation.nlu_server import RASA_BIN, start_rasa, stop, wait_until_ready
-from bot.settings import PROJECT_ROOT
+from bot.conversation.reach_eval import (
+    NAMES_FILE,
+    TOPICS_FILE,
+    name_rows,
+    render_names,
+    render_topics,
+    topic_rows,
+)
+from bot.settings import PROJECT_ROOT, Settings
 
 NLU_DIR = PROJECT_ROOT / "nlu_data"
 TEST_FILE = NLU_DIR / "tests" / "messages.yml"
@@ -34,7 +47,9 @@ def fingerprint() -> str:
     paths = [NLU_DIR / "config.yml", NLU_DIR / "domain.yml", NLU_DIR / "keywords.yml",
              *(path for path in TEST_FILES if path.exists()),
              PROJECT_ROOT / "bot" / "conversation" / "language.py",
-             PROJECT_ROOT / "content" / "places.yml",
+             PROJECT_ROOT / "content" / "places.yml", PROJECT_ROOT / "content" / "routes.yml",
+             PROJECT_ROOT / "bot" / "registry" / "names.py",
+             *(path for path in (TOPICS_FILE, NAMES_FILE) if path.exists()),
              *sorted((NLU_DIR / "data").glob("*.yml"))]
     digest = hashlib.sha256()
     for path in paths:
@@ -74,27 +89,33 @@ def accuracy(pairs: list[tuple[str, str]]) -> float:
     return sum(1 for e, p in pairs if e == p) / len(pairs) if pairs else 0.0
 
 
-def evaluate(model: Path, messages: list[dict]) -> dict:
+@contextmanager
+def serving(model: Path) -> Iterator[str]:
+    """The Rasa server on `model`, for the whole evaluation."""
     port = 5905
     url = f"http://127.0.0.1:{port}"
     process = start_rasa(port, model=model)
     try:
         wait_until_ready(url, process)
-        client = RasaClient(url, timeout=10)
-        keywords = KeywordClassifier.from_file(NLU_DIR / "keywords.yml")
-        rows, latencies = [], []
-        for message in messages:
-            detected = detect(message["text"]).language
-            text = normalize(message["text"], detected)
-            started = time.perf_counter()
-            result = client.parse(text)
-            latencies.append((time.perf_counter() - started) * 1000)
-            rows.append({**message, "predicted": result.intent or "none",
-                         "baseline": keywords.parse(text).intent or "out_of_scope",
-                         "detected": str(detected)})
-        return {"rows": rows, "latencies": latencies}
+        yield url
     finally:
         stop(process)
+
+
+def evaluate(url: str, messages: list[dict]) -> dict:
+    client = RasaClient(url, timeout=10)
+    keywords = KeywordClassifier.from_file(NLU_DIR / "keywords.yml")
+    rows, latencies = [], []
+    for message in messages:
+        detected = detect(message["text"]).language
+        text = normalize(message["text"], detected)
+        started = time.perf_counter()
+        result = client.parse(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+        rows.append({**message, "predicted": result.intent or "none",
+                     "baseline": keywords.parse(text).intent or "out_of_scope",
+                     "detected": str(detected)})
+    return {"rows": rows, "latencies": latencies}
 
 
 def render_set(name: str, rows: list[dict]) -> list[str]:
@@ -130,7 +151,7 @@ def render_set(name: str, rows: list[dict]) -> list[str]:
 
 
 def render(sets: dict[str, list[dict]], latencies: list[float], train_seconds: float | None,
-           model_bytes: int) -> str:
+           model_bytes: int, extra: list[str] | None = None) -> str:
     lines = ["# NLU evaluation", "",
              "Held-out test sets in `nlu_data/tests/`, never used for training (a test checks "
              "that no test message is in the training data). Regenerate with `make nlu-eval` "
@@ -138,6 +159,7 @@ def render(sets: dict[str, list[dict]], latencies: list[float], train_seconds: f
              f"Data fingerprint: `{fingerprint()}`", ""]
     for name, rows in sets.items():
         lines += render_set(name, rows)
+    lines += extra or []
     ordered = sorted(latencies)
     lines += ["## Cost", "", "| cost | value |", "|---|---|",
               f"| training time (2 cores) | {train_seconds:.0f} s |" if train_seconds else
@@ -157,10 +179,14 @@ def main() -> None:
             if path.exists()}
     with tempfile.TemporaryDirectory() as tmp:
         model, seconds = (args.model, None) if args.model else train(Path(tmp))
-        results = {name: evaluate(model, messages) for name, messages in sets.items()}
+        with serving(model) as url:
+            results = {name: evaluate(url, messages) for name, messages in sets.items()}
+            engine = build_engine(Settings(rasa_url=url, nlu_timeout_seconds=10))
+            extra = render_topics(topic_rows(engine)) if TOPICS_FILE.exists() else []
+        extra += render_names(name_rows()) if NAMES_FILE.exists() else []
         latencies = [ms for result in results.values() for ms in result["latencies"]]
         report = render({name: r["rows"] for name, r in results.items()}, latencies, seconds,
-                        model.stat().st_size)
+                        model.stat().st_size, extra)
     args.report.write_text(report, encoding="utf-8")
     print(report)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from bot.conversation.channels import Channel
+from bot.conversation.keys import declared
 from bot.conversation.language import Lang
 from bot.conversation.state import ConversationState
 
@@ -67,7 +68,7 @@ class Understanding:
 class Turn:
     """One inbound message being answered: flows read from it and add reply parts to it."""
 
-    session: Session
+    session: Session | None  # None: `rahnuma ask`, stateless, records nothing
     contact: Contact
     inbound: InboundMessage
     content: Content
@@ -96,6 +97,20 @@ class Turn:
         return self.understanding.text
 
     @property
+    def db(self) -> Session:
+        """The session of a stored conversation (flows that record something need one)."""
+        if self.session is None:
+            raise RuntimeError("this turn is stateless: it cannot record anything")
+        return self.session
+
+    @property
+    def contact_id(self) -> int:
+        """The stored contact's id: every turn with a session has a contact in the database."""
+        if self.contact.id is None:
+            raise RuntimeError("the contact of this turn is not stored")
+        return self.contact.id
+
+    @property
     def channel(self) -> Channel:
         return self.inbound.channel
 
@@ -106,6 +121,10 @@ class Turn:
         return self.understanding.nlu
 
     def say(self, key: str, **params: object) -> None:
+        expected = declared(key)
+        if expected is None or not set(params) <= expected:
+            # Code and content/ must agree (bot/conversation/keys.py): fail loudly in tests.
+            raise KeyError(f"text {key!r} with {sorted(params)} is not declared in keys.py")
         self.parts.append(self.content.text(key, self.language, channel=self.channel, **params))
         self.keys.append(key)
 

@@ -9,10 +9,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.conversation.channels import Channel
-from bot.conversation.contacts import Contact, Direction, Message, utcnow
+from bot.conversation.contacts import Contact, Direction, Message, stored_id, utcnow
 from bot.metrics import OUTBOX_FAILURES
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def last_inbound_at(session: Session, contact_id: int, channel: str) -> datetime
     query = (select(Message.created_at)
              .where(Message.contact_id == contact_id, Message.direction == Direction.IN,
                     Message.channel == channel)
-             .order_by(Message.id.desc()).limit(1))  # type: ignore[union-attr]
+             .order_by(col(Message.id).desc()).limit(1))
     return session.exec(query).first()
 
 
@@ -57,11 +57,12 @@ def enqueue(session: Session, *, contact: Contact, channel: str, body: str,
             referral_id: int | None = None, template_sid: str | None = None,
             language: str | None = None) -> Outbox:
     """Record the outgoing message and queue it, in the caller's transaction."""
-    message = Message(contact_id=contact.id, channel=channel, direction=Direction.OUT,
+    contact_id = stored_id(contact)
+    message = Message(contact_id=contact_id, channel=channel, direction=Direction.OUT,
                       body=body, language=language)
     session.add(message)
     session.flush()
-    item = Outbox(contact_id=contact.id, message_id=message.id, referral_id=referral_id,
+    item = Outbox(contact_id=contact_id, message_id=message.id, referral_id=referral_id,
                   channel=channel, body=body, template_sid=template_sid)
     session.add(item)
     session.flush()
@@ -76,12 +77,14 @@ def send_due(session: Session, send: Sender, *, limit: int = 50) -> int:
     """Send what is due; failures are retried later with exponential backoff."""
     now = utcnow()
     query = (select(Outbox).where(Outbox.status == "queued", Outbox.next_attempt_at <= now)
-             .order_by(Outbox.id).limit(limit).with_for_update(skip_locked=True))
+             .order_by(col(Outbox.id)).limit(limit).with_for_update(skip_locked=True))
     sent = 0
     for item in session.exec(query).all():
         contact = session.get(Contact, item.contact_id)
         item.attempts += 1
         try:
+            if contact is None:  # nobody to send to: fails like any other send, then gives up
+                raise LookupError(f"contact {item.contact_id} no longer exists")
             item.sid = send(contact.phone, item.channel, item.body, item.template_sid)
         except Exception as error:  # any failure of Twilio or the network: retry later
             item.error = f"{type(error).__name__}: {error}"[:300]
@@ -92,8 +95,9 @@ def send_due(session: Session, send: Sender, *, limit: int = 50) -> int:
             log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
             continue
         item.status, item.sent_at, item.error = "sent", now, ""
-        if item.message_id:
-            session.get(Message, item.message_id).sid = item.sid
+        message = session.get(Message, item.message_id) if item.message_id else None
+        if message is not None:
+            message.sid = item.sid
         sent += 1
     session.commit()
     return sent

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypedDict
 
 from sqlmodel import Session, select
 
@@ -53,11 +54,24 @@ class ImportReport:
         return "\n".join([head] + [f"  line {line}: {reason}" for line, reason in self.errors])
 
 
+class LicenceValues(TypedDict):
+    """A row's values for the Licence columns other than its number and office."""
+
+    name: str
+    name_key: str
+    proprietor: str
+    address: str
+    city: str
+    phone: str
+    status: str
+    valid_until: date | None
+
+
 @dataclass(frozen=True)
 class Row:
     number: int
     office: str
-    values: dict[str, object]
+    values: LicenceValues
 
 
 def decode(data: bytes) -> str:
@@ -95,12 +109,12 @@ def parse_row(raw: dict[str, str]) -> Row:
     status = _STATUS_WORDS.get(values["status"].lower())
     if status is None:
         raise ValueError(f"unknown status {values['status']!r}")
-    return Row(int(match.group(1)), match.group(2).upper(), {
-        "name": values["name"], "name_key": name_key(values["name"]),
-        "proprietor": values.get("proprietor", ""), "address": values.get("address", ""),
-        "city": values.get("city", ""), "phone": values.get("phone", ""),
-        "status": str(status), "valid_until": _parse_date(values.get("valid_until", "")),
-    })
+    return Row(int(match.group(1)), match.group(2).upper(), LicenceValues(
+        name=values["name"], name_key=name_key(values["name"]),
+        proprietor=values.get("proprietor", ""), address=values.get("address", ""),
+        city=values.get("city", ""), phone=values.get("phone", ""),
+        status=str(status), valid_until=_parse_date(values.get("valid_until", "")),
+    ))
 
 
 def read_rows(text: str) -> tuple[list[tuple[int, Row]], list[tuple[int, str]]]:
@@ -113,7 +127,9 @@ def read_rows(text: str) -> tuple[list[tuple[int, Row]], list[tuple[int, str]]]:
     absent = [c for c in REQUIRED if c not in header]
     if absent:
         return [], [(1, f"missing columns: {', '.join(absent)}")]
-    rows, errors, seen = [], [], {}
+    rows: list[tuple[int, Row]] = []
+    errors: list[tuple[int, str]] = []
+    seen: dict[tuple[int, str], int] = {}  # (number, office) -> the line it was first on
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):

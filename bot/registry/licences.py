@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint, func
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.conversation.contacts import utcnow
 from bot.conversation.language import clean
@@ -123,15 +123,16 @@ class _RegistryCache:
         self.place_words: frozenset[str] = frozenset()  # office codes and cities, lower case
 
     def refresh(self, session: Session) -> "_RegistryCache":
-        bind = str(session.get_bind().url)
+        bind = str(session.get_bind().engine.url)
         newest = session.exec(select(LicenceImport.id, LicenceImport.imported_at)
-                              .order_by(LicenceImport.id.desc()).limit(1)).first()
+                              .order_by(col(LicenceImport.id).desc()).limit(1)).first()
         key = (bind, *(newest or (0, None)))
         if self._key != key:
             with self._lock:
                 self.offices = _learn_offices(session)
+                # (A primary key read from the table is never NULL: the test only narrows.)
                 self.names = {id_: distinctive(key) for id_, key in session.exec(
-                    select(Licence.id, Licence.name_key))}
+                    select(Licence.id, Licence.name_key)) if id_ is not None}
                 self.place_words = frozenset(w for place in self.offices
                                              for w in place.split())
                 self._key = key
@@ -183,7 +184,7 @@ def name_query(name: str, session: Session) -> str:
 
 
 def latest_import(session: Session) -> LicenceImport | None:
-    return session.exec(select(LicenceImport).order_by(LicenceImport.id.desc())).first()
+    return session.exec(select(LicenceImport).order_by(col(LicenceImport.id).desc())).first()
 
 
 def list_date(session: Session) -> date | None:

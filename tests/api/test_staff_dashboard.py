@@ -272,3 +272,22 @@ def test_admin_switches_an_account_off_and_it_is_signed_out(app, db):
     admin.post(f"/staff/accounts/{worker}/active", data={"csrf_token": csrf})
     assert ayesha.get("/staff/queue", follow_redirects=False).status_code == 303
     assert login(browser(app), "ayesha@mrc.example").status_code == 401
+
+
+def test_case_page_says_why_the_case_went_to_its_centre(app, db):
+    make_staff(db, "ayesha@mrc.example", centre="mrc-lahore")
+    case = make_case(db, centre="mrc-lahore", location_country="Saudi Arabia",
+                     priority="urgent", phone="+923001113333")
+    client, _ = signed_in(app, "ayesha@mrc.example")
+    page = client.get(f"/staff/cases/{case}").text
+    assert "home district gujrat is served by Migrant Resource Centre, Lahore" in page
+    assert "Abroad in: Saudi Arabia" in page and "URGENT" in page
+
+
+def test_queue_lists_urgent_cases_first(app, db):
+    make_staff(db, "ayesha@mrc.example", centre="mrc-lahore")
+    older = make_case(db, centre="mrc-lahore", phone="+923001114444")
+    urgent = make_case(db, centre="mrc-lahore", phone="+923001115555", priority="urgent")
+    client, _ = signed_in(app, "ayesha@mrc.example")
+    page = client.get("/staff/queue?view=all").text
+    assert page.index(f"/staff/cases/{urgent}") < page.index(f"/staff/cases/{older}")

@@ -100,3 +100,41 @@ def test_content_export_shows_every_topic_in_five_languages_right_to_left(conten
         assert f"id='{topic_id}'" in page
     assert page.count('dir="rtl"') == 3 * page.count('lang="en"')
     assert "111-247-786" in page and "{date}" in page
+
+
+def test_content_text_no_code_asks_for_is_a_problem(content_dir):
+    edit(content_dir / "ui.yml", lambda d: d.update(forgotten=dict(d["help"])))
+    assert "ui.yml forgotten: no code asks for this text" in problems(content_dir)
+
+
+def test_content_text_the_code_asks_for_must_exist(content_dir):
+    edit(content_dir / "ui" / "danger.yml", lambda d: d.pop("danger_offer"))
+    assert "ui text 'danger_offer': the code asks for it" in problems(content_dir)
+
+
+def test_content_placeholder_the_code_never_fills_is_a_problem(content_dir):
+    def add(data):
+        data["help"]["en"] += " {reference}"
+    edit(content_dir / "ui.yml", add)
+    assert "ui.yml help [en]: unknown reference {reference}" in problems(content_dir)
+
+
+def test_content_numbered_list_longer_than_an_sms_page_is_a_problem(content_dir):
+    def lengthen(data):
+        data["complaint_callback"]["ur"] += "\n3 " + "ا" * 200
+    edit(content_dir / "ui" / "complaint.yml", lengthen)
+    assert "ui.yml complaint_callback [ur]: a numbered list of" in problems(content_dir)
+
+
+def test_turn_refuses_an_undeclared_key_or_parameter(content):
+    from bot.conversation.channels import Channel
+    from bot.conversation.contacts import Contact
+    from bot.conversation.language import Lang
+    from bot.conversation.turn import InboundMessage, Turn, Understanding
+
+    turn = Turn(None, Contact(phone=""), InboundMessage("", Channel.SMS, "x"),  # type: ignore[arg-type]
+                content, Understanding("x", Lang.EN))
+    with pytest.raises(KeyError):
+        turn.say("help", reference="ABC123")
+    with pytest.raises(KeyError):
+        turn.say("no_such_text")

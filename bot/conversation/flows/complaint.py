@@ -129,7 +129,7 @@ def step(turn: Turn) -> bool:
         turn.state.end_intake()
         return False
     for media in turn.inbound.media:
-        record = evidence.record(turn.session, contact_id=turn.contact.id, url=media.url,
+        record = evidence.record(turn.db, contact_id=turn.contact_id, url=media.url,
                                  content_type=media.content_type)
         intake["evidence"] = [*intake.get("evidence", []), record.id]
     answer = turn.content.answer(turn.text)
@@ -166,7 +166,7 @@ def _not_an_answer(turn: Turn, current: str) -> bool:
     if current == "location" and (turn.content.country_in(text) or
                                   turn.content.district_in(text)):
         return False
-    if current != "agent" and parse_licence_numbers(text, known_offices(turn.session)):
+    if current != "agent" and parse_licence_numbers(text, known_offices(turn.db)):
         return True
     if current == "describe":  # every story is a description; only a short question is not
         return text.endswith("?") and len(text.split()) < 8
@@ -245,11 +245,11 @@ def _agent(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None
     if answer == "skip":
         values.update(agent_name="", licence_no="", licence_id=None)
         return "money"
-    refs = parse_licence_numbers(turn.text, known_offices(turn.session))
+    refs = parse_licence_numbers(turn.text, known_offices(turn.db))
     values["agent_name"] = turn.inbound.body.strip()[:200]
     values["licence_no"], values["licence_id"] = "", None
     if refs:
-        records = find_by_ref(turn.session, refs[0])
+        records = find_by_ref(turn.db, refs[0])
         values["licence_id"] = records[0].id if records else None
         values["licence_no"] = records[0].licence_no if records else ""
     return "money"

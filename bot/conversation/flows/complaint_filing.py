@@ -19,18 +19,18 @@ def file(turn: Turn, intake: dict[str, Any]) -> None:
     if turn.content.is_urgent(_all_text(values)):
         intake["urgent"] = True
     urgent = bool(intake.get("urgent"))
-    existing = open_referral_about(turn.session, contact_id=turn.contact.id,
+    existing = open_referral_about(turn.db, contact_id=turn.contact_id,
                                    licence_id=values.get("licence_id"),
                                    agent_name=values.get("agent_name", ""))
     if existing:
-        add_note(turn.session, existing, actor="worker", note=summary_text(turn, values))
+        add_note(turn.db, existing, actor="worker", note=summary_text(turn, values))
         if urgent:
             existing.priority = Priority.URGENT
         referral = existing
         turn.say("complaint_joined", reference=existing.reference)
     else:
         referral = create_referral(
-            turn.session, contact_id=turn.contact.id,
+            turn.db, contact_id=turn.contact_id,
             category=values.get("category") or Category.OTHER,
             description=values.get("description", ""), agent_name=values.get("agent_name", ""),
             licence_no=values.get("licence_no", ""), licence_id=values.get("licence_id"),
@@ -48,7 +48,8 @@ def file(turn: Turn, intake: dict[str, Any]) -> None:
             turn.say("complaint_received", reference=referral.reference,
                      hours=turn.first_response_hours)
             turn.say("complaint_also_official")
-    evidence.attach_to_referral(turn.session, intake.get("evidence", []), referral.id)
+    if referral.id is not None:  # flushed by create_referral / loaded: always set
+        evidence.attach_to_referral(turn.db, intake.get("evidence", []), referral.id)
     turn.state.end_intake()
 
 

@@ -16,6 +16,7 @@ from bot.casework.referrals import (
     referrals_of,
 )
 from bot.conversation import registry
+from bot.conversation.contacts import stored_id
 from bot.conversation.registry import Flow
 from bot.conversation.turn import Turn
 
@@ -29,13 +30,13 @@ def answer(turn: Turn) -> None:
         return
     mentioned = [m.upper() for m in REFERENCE.findall(turn.text.lower()) if _has_digit(m)]
     if mentioned:
-        referral = turn.session.exec(select(Referral).where(
-            Referral.reference == mentioned[0], Referral.contact_id == turn.contact.id)).first()
+        referral = turn.db.exec(select(Referral).where(
+            Referral.reference == mentioned[0], Referral.contact_id == turn.contact_id)).first()
         if referral is None:
             turn.say("status_unknown_reference")
             return
     else:
-        mine = referrals_of(turn.session, turn.contact.id)
+        mine = referrals_of(turn.db, turn.contact_id)
         if not mine:
             turn.say("status_none")
             return
@@ -43,7 +44,7 @@ def answer(turn: Turn) -> None:
     state = turn.content.text(f"complaint_state_{referral.status}", turn.language)
     turn.say("status_one", reference=referral.reference,
              date=referral.created_at.strftime("%d-%m-%Y"), status=state)
-    note = latest_note_for_worker(turn.session, referral.id)
+    note = latest_note_for_worker(turn.db, stored_id(referral))
     if note:
         turn.say("status_note", note=note.note)
 

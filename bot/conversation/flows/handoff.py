@@ -12,11 +12,11 @@ def request(turn: Turn) -> None:
         turn.say("handoff_received")
         turn.say("handoff_when", hours=turn.first_response_hours)
         return
-    referral = open_referral_about(turn.session, contact_id=turn.contact.id, licence_id=None,
+    referral = open_referral_about(turn.db, contact_id=turn.contact_id, licence_id=None,
                                    agent_name="", category=Category.CALLBACK)
     if referral is None:
         referral = create_referral(
-            turn.session, contact_id=turn.contact.id, category=Category.CALLBACK,
+            turn.db, contact_id=turn.contact_id, category=Category.CALLBACK,
             description=turn.inbound.body, callback_phone=turn.contact.phone,
             centre=turn.content.centre_for(None), language=str(turn.language),
             channel=turn.channel)

@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlmodel import select
 
+from bot.content.store import Content
 from bot.conversation import registry
 from bot.conversation.flows.menu import numbered_choice
 from bot.conversation.language import content_words
@@ -61,7 +62,7 @@ def mentions_licence(turn: Turn) -> bool:
     """A message that is (or contains) a licence number: checked before asking the NLU."""
     if turn.session is None or not _has_registry(turn):
         return False
-    if parse_licence_numbers(turn.text, known_offices(turn.session)):
+    if parse_licence_numbers(turn.text, known_offices(turn.db)):
         return True
     number = parse_number_alone(turn.text)
     return turn.text.strip().isdigit() and number is not None and \
@@ -77,9 +78,9 @@ def start(turn: Turn) -> None:
         return
     # A name in the request itself is used only if it finds something: "is my agent
     # licensed?" has no name, and must be asked for one rather than told "not found".
-    name = _name_in(turn.inbound.body, turn)
-    if len(name_query(name, turn.session).replace(" ", "")) >= MIN_NAME_CONSONANTS and \
-            search_by_name(turn.session, name, min_score=SIMILAR_NAME_SCORE):
+    name = name_of(turn.inbound.body, turn.content)
+    if len(name_query(name, turn.db).replace(" ", "")) >= MIN_NAME_CONSONANTS and \
+            search_by_name(turn.db, name, min_score=SIMILAR_NAME_SCORE):
         _answer_name(turn, name)
         return
     turn.state.enter(FLOW, step="ask")
@@ -95,52 +96,67 @@ def step(turn: Turn) -> bool:
         turn.state.leave()  # a new question, not an agency's name
         return False
     # A new name while a candidate list is open is a new search.
-    _answer_name(turn, _name_in(turn.inbound.body, turn) or turn.inbound.body.strip())
+    _answer_name(turn, name_of(turn.inbound.body, turn.content) or turn.inbound.body.strip())
     return True
 
 
-def _name_in(body: str, turn: Turn | None = None) -> str:
+def name_of(body: str, content: Content | None = None) -> str:
     """The agency's name in a request: without the request's words and the city ("falcon
     کوئٹہ"), which the list keeps apart from the name."""
     words = [w for w in body.replace("?", " ").split() if w.lower().strip(".,!") not in
-             REQUEST_WORDS and content_words(w)
-             and not (turn and turn.content.district_in(w))]
+             REQUEST_WORDS and content_words(w)]
+    # A city after the name ("sunrise pindi"), not one inside it ("Khyber Recruiting").
+    while content and len(words) > 1 and content.district_in(words[-1]):
+        words.pop()
     return " ".join(words)
 
 
+def judge(matches: list[tuple[Licence, float]]) -> tuple[str, list[Licence]]:
+    """What a name search amounts to: "licensed" (one agency, sure), "choose" (the same words
+    in several names), "similar" (close names only) or "none"."""
+    sure = [m for m, score in matches if score >= SURE_NAME_SCORE]
+    top = matches[0][1] if matches else 0.0
+    if len(sure) == 1 and (len(matches) == 1 or top - matches[1][1] >= SURE_LEAD):
+        return "licensed", sure
+    if len(sure) > 1:
+        return "choose", sure
+    if matches:
+        return "similar", [m for m, _ in matches]
+    return "none", []
+
+
 def _has_registry(turn: Turn) -> bool:
-    return turn.session.exec(select(Licence.id).limit(1)).first() is not None
+    return turn.db.exec(select(Licence.id).limit(1)).first() is not None
 
 
 def _answer_number(turn: Turn) -> bool:
-    refs = parse_licence_numbers(turn.text, known_offices(turn.session))
+    refs = parse_licence_numbers(turn.text, known_offices(turn.db))
     if refs:
-        _answer_records(turn, find_by_ref(turn.session, refs[0]),
+        _answer_records(turn, find_by_ref(turn.db, refs[0]),
                         query=format_licence_no(refs[0].number, refs[0].office or ""))
         return True
     number = parse_number_alone(turn.text)
     if number is not None:
-        _answer_records(turn, find_by_ref(turn.session, LicenceRef(number, None)),
+        _answer_records(turn, find_by_ref(turn.db, LicenceRef(number, None)),
                         query=str(number))
         return True
     return False
 
 
 def _answer_name(turn: Turn, name: str) -> None:
-    if not name_query(name, turn.session):  # only "overseas", a city...: nothing to look for
+    if not name_query(name, turn.db):  # only "overseas", a city...: nothing to look for
         turn.state.enter(FLOW, step="ask")
         turn.say("licence_ask")
         return
-    matches = search_by_name(turn.session, name, min_score=SIMILAR_NAME_SCORE,
+    matches = search_by_name(turn.db, name, min_score=SIMILAR_NAME_SCORE,
                              limit=MAX_CANDIDATES)
-    sure = [m for m, score in matches if score >= SURE_NAME_SCORE]
-    top = matches[0][1] if matches else 0.0
-    if len(sure) == 1 and (len(matches) == 1 or top - matches[1][1] >= SURE_LEAD):
-        answer(turn, sure[0])
-    elif len(sure) > 1:  # the same words in several names: "crescent"
-        _offer(turn, sure, header="licence_choose")
-    elif matches:
-        _offer(turn, [m for m, _ in matches], header="licence_similar", query=name)
+    outcome, records = judge(matches)
+    if outcome == "licensed":
+        answer(turn, records[0])
+    elif outcome == "choose":  # the same words in several names: "crescent"
+        _offer(turn, records, header="licence_choose")
+    elif outcome == "similar":
+        _offer(turn, records, header="licence_similar", query=name)
     else:
         turn.state.leave()
         turn.say("licence_name_not_found", query=name, date=_list_day(turn))
@@ -172,7 +188,16 @@ def _short(name: str) -> str:
 
 def _choose(turn: Turn) -> bool:
     return numbered_choice(turn, turn.state.data.get("candidates") or [],
-                           lambda id_: answer(turn, turn.session.get(Licence, id_)))
+                           lambda id_: _answer_id(turn, id_))
+
+
+def _answer_id(turn: Turn, licence_id: int) -> None:
+    licence = turn.db.get(Licence, licence_id)
+    if licence is None:  # replaced by a re-import while the list was open: search again
+        turn.state.enter(FLOW, step="ask")
+        turn.say("licence_ask")
+        return
+    answer(turn, licence)
 
 
 def answer(turn: Turn, licence: Licence) -> None:
@@ -196,7 +221,7 @@ def _offer_topic(turn: Turn) -> None:
 
 
 def _list_day(turn: Turn) -> str:
-    return _day(list_date(turn.session))
+    return _day(list_date(turn.db))
 
 
 def _day(value: date | None) -> str:

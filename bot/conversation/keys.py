@@ -1,0 +1,77 @@
+"""Every text key the code asks `content/` for, declared once with the placeholders the code
+fills. `Content.text` refuses a key or a placeholder that is not declared here, and `rahnuma
+content check` refuses content that does not match (a missing key, a placeholder the code never
+fills, a key nothing uses), so code and content cannot drift apart unnoticed.
+
+Placeholders naming a `content/contacts.yml` entry ({fia_helpline}...) are filled from there
+and need no declaration. A key may have an SMS version `<key>_sms` with the same placeholders.
+"""
+
+from bot.casework.referrals import Category, Status
+from bot.registry.licences import LicenceStatus
+
+_NONE: frozenset[str] = frozenset()
+LICENCE = frozenset({"name", "licence_no", "valid_until"})
+
+TEXT_KEYS: dict[str, frozenset[str]] = {
+    # conversation
+    **{key: _NONE for key in (
+        "welcome", "menu", "after_first_answer", "complaint_offer", "rate_limited", "more_hint",
+        "no_more", "choose_language", "language_set", "choose_topic", "did_you_mean",
+        "choice_invalid", "fallback", "out_of_scope", "help", "stopped", "started",
+        "handoff_received", "media_unsupported", "too_long", "empty", "error", "goodbye",
+        "status_none", "job_request", "already_sent", "answer_then_prompt", "anger_offer")},
+    "handoff_when": frozenset({"hours"}),
+    # the complaint intake
+    **{key: _NONE for key in (
+        "complaint_consent", "complaint_declined", "complaint_category", "complaint_describe",
+        "complaint_agent", "complaint_money", "complaint_location", "complaint_callback",
+        "complaint_callback_number", "complaint_summary", "complaint_confirm",
+        "complaint_correct", "summary_category", "summary_agent", "summary_money",
+        "summary_location", "summary_callback", "summary_none", "complaint_also_official",
+        "complaint_urgent_help", "complaint_cancelled", "complaint_reask",
+        "complaint_evidence_saved", "complaint_paused", "complaint_resumed",
+        "complaint_something_else", "complaint_story_needed", "status_unknown_reference")},
+    "complaint_received": frozenset({"reference", "hours"}),
+    "complaint_received_urgent": frozenset({"reference", "hours"}),
+    "complaint_joined": frozenset({"reference"}),
+    "callback_received": frozenset({"reference"}),
+    "status_one": frozenset({"reference", "date", "status"}),
+    "status_note": frozenset({"note"}),
+    # danger first
+    "danger_help": frozenset({"mission", "emergency"}),
+    "danger_help_family": frozenset({"mission", "emergency"}),
+    "danger_help_home": _NONE,
+    "danger_emergency_unknown": _NONE,
+    "danger_mission_unknown": _NONE,
+    "danger_offer": frozenset({"hours"}),
+    "danger_marked_urgent": frozenset({"hours"}),
+    # the licence check
+    "licence_ask": _NONE,
+    "licence_no_list": _NONE,
+    "licence_status_valid_no_date": LICENCE,
+    **{f"licence_status_{status}": LICENCE for status in LicenceStatus},
+    "licence_details": frozenset({"city", "phone", "date"}),
+    "licence_advice_valid": _NONE,
+    "licence_advice_stop": _NONE,
+    "licence_not_found": frozenset({"query", "date"}),
+    "licence_name_not_found": frozenset({"query", "date"}),
+    "licence_choose": frozenset({"date"}),
+    "licence_similar": frozenset({"query", "date"}),
+    # names the code builds from a value
+    **{f"category_{category}": _NONE for category in Category},
+    **{f"complaint_state_{status}": _NONE for status in Status},
+    **{f"title_{action}": _NONE for action in (
+        "menu", "language", "handoff", "complaint_status", "complaint", "licence_check")},
+}
+# Staff's canned replies (api/staff/cases.py offers every key with this prefix).
+CANNED_PREFIX = "canned_"
+CANNED_PLACEHOLDERS = frozenset({"reference"})
+
+
+def declared(key: str) -> frozenset[str] | None:
+    """The placeholders the code fills for `key`, or None when no code asks for it."""
+    if key.startswith(CANNED_PREFIX):
+        return CANNED_PLACEHOLDERS
+    base = key.removesuffix("_sms")
+    return TEXT_KEYS.get(key, TEXT_KEYS.get(base))
