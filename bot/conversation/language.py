@@ -125,7 +125,8 @@ _ENGLISH_CONTENT = _words(
 )
 
 
-_ENGLISH_GREETINGS = _words("hello thanks thank bye goodbye you")
+_ENGLISH_GREETINGS = _words("hello thanks thank bye goodbye you yes")
+_NEUTRAL = _words("ok okay")
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,8 @@ def _detect_latin(text: str) -> Detection:
         return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
     if _score(words, _ENGLISH_CONTENT) >= 2:
         return Detection(Lang.EN, True)
-    if words and set(words) <= _ENGLISH_GREETINGS:  # English, but too little to be sure
+    # "yes", "hello", "ok thanks": English, but too little to be sure ("ok" alone is anyone's).
+    if set(words) - _NEUTRAL and set(words) <= _ENGLISH_GREETINGS | _NEUTRAL:
         return Detection(Lang.EN, False)
     # Too little to tell: Roman Urdu is how most people here write in Latin letters.
     return Detection(Lang.UR_LATN, False)

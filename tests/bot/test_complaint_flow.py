@@ -80,26 +80,26 @@ def test_complaint_story_in_first_message_is_not_asked_again(db, bot, content, f
 
 
 def test_complaint_routes_to_the_district_centre(db, bot):
-    for answer in ["5", "yes", "3", "they changed my job", "skip", "skip", "Swat", "1", "1"]:
+    for answer in ["5", "haan", "3", "they changed my job", "skip", "skip", "Swat", "1", "1"]:
         say(db, bot, answer)
     assert referrals(db)[0].centre == "mrc-peshawar"
 
 
 def test_complaint_cancel_at_any_step_saves_nothing(db, bot, content):
-    for answer in ["5", "yes", "2"]:
+    for answer in ["5", "haan", "2"]:
         say(db, bot, answer)
     assert say(db, bot, "cancel") == content.text("complaint_cancelled", Lang.UR_LATN)
     assert referrals(db) == []
 
 
 def test_complaint_back_returns_to_the_previous_question(db, bot, content):
-    for answer in ["5", "yes", "1", "agent ne paise le liye"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye"]:
         say(db, bot, answer)
     assert content.text("complaint_describe", Lang.UR_LATN) in say(db, bot, "back")
 
 
 def test_complaint_nonsense_is_asked_again_with_example(db, bot, content):
-    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye", "skip"]:
         say(db, bot, answer)
     reply = say(db, bot, "bohat zyada")
     assert content.text("complaint_reask", Lang.UR_LATN) in reply
@@ -107,7 +107,7 @@ def test_complaint_nonsense_is_asked_again_with_example(db, bot, content):
 
 
 def test_complaint_resumes_after_menu_within_24_hours(db, bot, content):
-    for answer in ["5", "yes", "1", "agent ne paise le liye"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye"]:
         say(db, bot, answer)
     say(db, bot, "0")
     reply = say(db, bot, "5")
@@ -116,7 +116,7 @@ def test_complaint_resumes_after_menu_within_24_hours(db, bot, content):
 
 
 def test_complaint_older_than_24_hours_starts_again(db, bot, content):
-    for answer in ["5", "yes", "1"]:
+    for answer in ["5", "haan", "1"]:
         say(db, bot, answer)
     with session_scope(db) as session:
         contact = session.exec(select(Contact)).one()
@@ -127,7 +127,7 @@ def test_complaint_older_than_24_hours_starts_again(db, bot, content):
 
 
 def test_complaint_threats_are_urgent_with_emergency_contacts_at_once(db, bot, content):
-    for answer in ["5", "yes"]:
+    for answer in ["5", "haan"]:
         say(db, bot, answer)
     reply = say(db, bot, "6")
     assert content.text("complaint_urgent_help", Lang.UR_LATN) in reply
@@ -137,7 +137,7 @@ def test_complaint_threats_are_urgent_with_emergency_contacts_at_once(db, bot, c
 
 
 def test_complaint_passport_held_abroad_is_urgent(db, bot, content):
-    for answer in ["5", "yes", "4", "company passport nahi de rahi", "skip", "skip"]:
+    for answer in ["5", "haan", "4", "company passport nahi de rahi", "skip", "skip"]:
         say(db, bot, answer)
     assert content.text("complaint_urgent_help", Lang.UR_LATN) in say(db, bot, "Qatar")
     for answer in ["1", "1"]:
@@ -147,14 +147,14 @@ def test_complaint_passport_held_abroad_is_urgent(db, bot, content):
 
 
 def test_complaint_danger_words_in_the_story_make_it_urgent(db, bot):
-    for answer in ["5", "yes", "7", "hamein kamre mein band kar rakha hai khana nahi dete",
+    for answer in ["5", "haan", "7", "hamein kamre mein band kar rakha hai khana nahi dete",
                    "skip", "skip", "Oman", "1", "1"]:
         say(db, bot, answer)
     assert referrals(db)[0].priority == "urgent"
 
 
 def test_complaint_other_callback_number_is_validated(db, bot, content):
-    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "2"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "2"]:
         say(db, bot, answer)
     assert content.text("complaint_reask", Lang.UR_LATN) in say(db, bot, "12345")
     assert "+923219876543" in say(db, bot, "0321 9876543")
@@ -163,7 +163,7 @@ def test_complaint_other_callback_number_is_validated(db, bot, content):
 
 
 def test_complaint_correcting_returns_to_the_summary(db, bot, content):
-    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip", "2 lakh", "Lahore", "1"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye", "skip", "2 lakh", "Lahore", "1"]:
         say(db, bot, answer)
     say(db, bot, "2")  # correct something
     say(db, bot, "3")  # the money
@@ -174,7 +174,7 @@ def test_complaint_correcting_returns_to_the_summary(db, bot, content):
 
 
 def test_complaint_second_about_same_agent_joins_the_open_one(db, bot, content, registry):
-    steps = ["5", "yes", "1", "agent ne paise le liye", "0848/LHR", "skip", "Lahore", "1", "1"]
+    steps = ["5", "haan", "1", "agent ne paise le liye", "0848/LHR", "skip", "Lahore", "1", "1"]
     for answer in steps:
         say(db, bot, answer)
     for answer in steps[:-1]:
@@ -188,7 +188,7 @@ def test_complaint_second_about_same_agent_joins_the_open_one(db, bot, content, 
 
 
 def test_complaint_photos_are_kept_as_evidence(db, bot, content):
-    for answer in ["5", "yes", "1"]:
+    for answer in ["5", "haan", "1"]:
         say(db, bot, answer)
     photo = Media("https://api.twilio.com/2010-04-01/Media/ME1", "image/jpeg")
     assert content.text("complaint_evidence_saved", Lang.UR_LATN) in say(db, bot, "",
@@ -201,7 +201,7 @@ def test_complaint_photos_are_kept_as_evidence(db, bot, content):
 
 
 def test_status_shows_own_complaint_and_the_note_for_the_worker(db, bot, content, fake_nlu):
-    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
+    for answer in ["5", "haan", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
                    "1"]:
         say(db, bot, answer)
     [referral] = referrals(db)
@@ -214,7 +214,7 @@ def test_status_shows_own_complaint_and_the_note_for_the_worker(db, bot, content
 
 
 def test_status_with_someone_elses_reference_reveals_nothing(db, bot, content, fake_nlu):
-    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
+    for answer in ["5", "haan", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
                    "1"]:
         say(db, bot, answer)
     reference = referrals(db)[0].reference

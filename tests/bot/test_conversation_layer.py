@@ -63,7 +63,7 @@ def test_danger_reply_1_files_an_urgent_complaint_for_the_family(db, bot):
 
 
 def test_danger_mid_intake_marks_it_urgent_and_asks_the_step_again(db, bot):
-    for answer in ["5", "yes", "1", "agent ne paise le liye aur visa nahi diya"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye aur visa nahi diya"]:
         say(db, bot, answer)
     replies = say(db, bot, "ab woh mujhe maarte hain aur dhamki dete hain")
     keys = {k for r in replies for k in r.keys}
@@ -91,7 +91,7 @@ def test_money_step_takes_nothing_paid_in_every_form(db, bot):
     for number, nothing in enumerate(["kuch nahi diya", "کچھ نہیں دیا", "کجھ نئیں دتا",
                                       "هیڅ نه", "nothing"]):
         phone = f"+92300765432{number}"
-        for answer in ["5", "yes", "1", "agent ne paise le liye", "skip"]:
+        for answer in ["5", "haan", "1", "agent ne paise le liye", "skip"]:
             say(db, bot, answer, phone=phone)
         say(db, bot, nothing, phone=phone)
         assert state_of(db, phone).intake["step"] == "location", nothing
@@ -99,7 +99,7 @@ def test_money_step_takes_nothing_paid_in_every_form(db, bot):
 
 def test_agent_step_does_not_store_a_question_or_a_digit(db, bot, fake_nlu):
     fake_nlu.teach("wait how much is the legal fee?", "ask_fees", 0.95)
-    for answer in ["5", "yes", "1", "agent ne paise le liye"]:
+    for answer in ["5", "haan", "1", "agent ne paise le liye"]:
         say(db, bot, answer)
     replies = say(db, bot, "wait how much is the legal fee?")
     assert "topic:fees" in replies[0].keys and "complaint_agent" in replies[0].keys
@@ -109,7 +109,7 @@ def test_agent_step_does_not_store_a_question_or_a_digit(db, bot, fake_nlu):
 
 
 def test_location_keeps_home_district_and_country_and_routes_home(db, bot):
-    for answer in ["5", "yes", "5", "company ne 4 mahine se tankhwah nahi di", "skip", "skip",
+    for answer in ["5", "haan", "5", "company ne 4 mahine se tankhwah nahi di", "skip", "skip",
                    "بیٹا سعودی عرب میں ہے، ہم ملتان سے ہیں", "1", "1"]:
         say(db, bot, answer)
     with Session(db) as session:

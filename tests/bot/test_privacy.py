@@ -14,7 +14,7 @@ from tests.factories import inbound
 
 
 def file_complaint(db, bot, phone):
-    for answer in ["5", "yes", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
+    for answer in ["5", "haan", "1", "agent ne paise le liye", "skip", "skip", "Lahore", "1",
                    "1"]:
         receive(db, bot, inbound(answer, phone=phone))
 

@@ -46,8 +46,10 @@ def respond(turn: Turn) -> None:
 
 
 def _help(turn: Turn, *, country: str | None, district: str | None, family: bool) -> None:
-    if country is None and district is not None:
-        turn.say("danger_help_home")  # a district at home and no country abroad named
+    if country is None and district is not None and not family:
+        # A worker naming a place at home and none abroad is in danger in Pakistan; a family
+        # naming their own district is usually writing about a relative abroad.
+        turn.say("danger_help_home")
         return
     info = turn.content.places.country_info.get(country or "")
     mission = info.mission.get(turn.language) if info else None
