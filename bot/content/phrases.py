@@ -55,3 +55,21 @@ class PhraseList:
 
     def __len__(self) -> int:
         return len(self.phrases)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Phrases that send a message to one answer, unless one of the `unless` words is there
+    ("shikayat karni hai" is the complaint; "shikayat kahan karni hai" asks for the channels)."""
+
+    phrases: PhraseList
+    unless: PhraseList
+
+    @classmethod
+    def parse(cls, raw: object) -> "Route":
+        if isinstance(raw, dict):
+            return cls(PhraseList(raw.get("phrases") or []), PhraseList(raw.get("unless") or []))
+        return cls(PhraseList(raw if isinstance(raw, list) else []), PhraseList(()))
+
+    def found_in(self, prepared: str) -> bool:
+        return self.phrases.found_in(prepared) and not self.unless.found_in(prepared)

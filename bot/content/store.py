@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from bot.content.check import check_consistency
-from bot.content.phrases import PhraseList, prepare
+from bot.content.phrases import PhraseList, Route, prepare
 from bot.content.places import Places, load_places
 from bot.conversation.channels import Channel
 from bot.conversation.language import LANGUAGES, Lang, normalize
@@ -81,7 +81,7 @@ class Content:
     default_centre: str = ""
     places: Places = field(default_factory=lambda: load_places({}, {}, {}))
     # content/routes.yml: phrases that send a message straight to a topic (or a ui text)
-    routes: dict[str, PhraseList] = field(default_factory=dict)
+    routes: dict[str, Route] = field(default_factory=dict)
 
     def text(self, key: str, language: Lang, *, channel: Channel | None = None,
              **params: object) -> str:
@@ -136,8 +136,8 @@ class Content:
     def route_in(self, text: str) -> str | None:
         """A topic (or ui text) a message asks for by its words, whatever the NLU says."""
         prepared = prepare(text)
-        return next((target for target, phrases in self.routes.items()
-                     if phrases.found_in(prepared)), None)
+        return next((target for target, route in self.routes.items()
+                     if route.found_in(prepared)), None)
 
     def centre_for(self, district: str | None) -> str:
         return self.route(district)[0]
@@ -245,7 +245,7 @@ def load_content(directory: Path) -> Content:
     places = load_places(_read_optional(directory / "places.yml"),
                          _read_optional(directory / "districts.yml"),
                          _read_optional(directory / "countries.yml"))
-    routes = {target: PhraseList(entries or []) for target, entries in
+    routes = {target: Route.parse(entries) for target, entries in
               (_read_optional(directory / "routes.yml").get("routes") or {}).items()}
     content = Content(ui, topics, menu, commands, contacts, problems, answers, signals, centres,
                       str(centres_raw.get("default", "")), places, routes)

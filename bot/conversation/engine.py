@@ -185,9 +185,8 @@ class Engine:
         result = turn.understood()
         if not self.is_confident(result) or result is None:
             return False
-        # "Where do I complain?" names a complaint but asks for the channels.
-        return result.intent == "complaint_channels" or ACTION_FOR_INTENT.get(
-            result.intent or "") not in {None, "out_of_scope", "welcome", "goodbye", "menu"}
+        return ACTION_FOR_INTENT.get(result.intent or "") not in {
+            None, "out_of_scope", "welcome", "goodbye", "menu", "job_request", "anger"}
 
     def _answer_route(self, turn: Turn, target: str) -> None:
         topic = self.content.topics.get(target)
@@ -204,6 +203,10 @@ class Engine:
             self._act_on(turn, result.intent)
             return
         options = self._likely_options(result)
+        if complaint.tells_story(turn.inbound.body) and turn.session is not None:
+            # Someone telling what happened to them, and we are unsure what they ask: making
+            # a complaint (with their story kept) comes first among the choices.
+            options = ["file_complaint", *[o for o in options if o != "file_complaint"]][:4]
         if options and turn.session is not None:
             menu.offer(turn, options, header="did_you_mean")
         elif options:  # stateless: name the likeliest answer rather than start a flow

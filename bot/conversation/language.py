@@ -51,6 +51,7 @@ def _words(text: str) -> frozenset[str]:
 _SPELLED_ACRONYMS = re.compile(r"(ایف|پی) آئی اے")
 
 _PASHTO_LETTERS = frozenset("ټډړږښځڅګڼېۍ")
+_URDU_ONLY_LETTERS = frozenset("ںےہھٹڈڑ")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 # Marker words (FACTS.md s.7), compared after _FOLD. Only words that belong to one form.
@@ -171,6 +172,10 @@ def _detect_arabic_script(text: str) -> Detection:
     urdu = _score(words, _URDU_WORDS)
     best = max(pashto, punjabi, urdu)
     if best == 0:
+        # Pashto keyboards write h as ه; Urdu ones as ہ or ھ and have ں ے ٹ ڈ ڑ besides. A
+        # short reply with ه and none of those ("هو", yes) leans Pashto, without certainty.
+        if "\u0647" in text and not _URDU_ONLY_LETTERS & set(text):
+            return Detection(Lang.PS, False)
         return Detection(Lang.UR, False)
     if pashto == best:
         return Detection(Lang.PS, pashto > max(punjabi, urdu))

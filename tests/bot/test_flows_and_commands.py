@@ -63,3 +63,16 @@ def test_flow_command_then_resume(db, bot, registry, setup, command):
         say(db, bot, "0")
         keys = {k for r in say(db, bot, "5") for k in r.keys}
         assert "complaint_resumed" in keys and "complaint_agent" in keys
+
+
+@pytest.mark.parametrize("setup", list(SETUPS))
+def test_prefetch_and_router_agree_on_needing_the_nlu(db, bot, registry, fake_nlu, setup):
+    """What the prefetch skips, the router must not ask for: one rule (Engine.needs_nlu)."""
+    for message in SETUPS[setup]:
+        say(db, bot, message)
+    for follow_up in ["1", "what is the legal fee?", "agent ne 3 lakh liye"]:
+        wanted = bot.needs_nlu(follow_up, state(db))
+        fake_nlu.calls.clear()
+        say(db, bot, follow_up)
+        if not wanted:
+            assert fake_nlu.calls == [], (setup, follow_up)

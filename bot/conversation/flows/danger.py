@@ -73,4 +73,8 @@ def step(turn: Turn) -> bool:
     return True
 
 
-registry.register(Flow(FLOW, start=respond, step=step))
+def _not_one(state: object, text: str) -> bool:
+    return text.strip(" .") != "1"  # anything but "1" is a new message for the NLU
+
+
+registry.register(Flow(FLOW, start=respond, step=step, needs_nlu=_not_one))

@@ -30,4 +30,8 @@ def step(turn: Turn) -> bool:
     return True
 
 
-registry.register(Flow(FLOW, start=start, step=step))
+def _not_a_choice(state: object, text: str) -> bool:
+    return not text.strip(" .").isdigit()  # anything else is a new message for the NLU
+
+
+registry.register(Flow(FLOW, start=start, step=step, needs_nlu=_not_a_choice))
