@@ -67,7 +67,8 @@ class Engine:
                                    words=len(body.split()), previous_sure=previous_sure)
         text = normalize(body, detection.language or language)
         result = self.nlu.parse(text) if parse and text else None
-        return Understanding(text, language, result)
+        return Understanding(text, language, result,
+                             shown=detection.confident and detection.language == language)
 
     def is_confident(self, result: NluResult | None) -> bool:
         return bool(result and result.intent and result.intent != RASA_FALLBACK_INTENT
@@ -123,9 +124,8 @@ class Engine:
                                         previous_sure=state.language_sure, parse=False)
         if prefetched is not None:
             understanding = replace(understanding, nlu=prefetched)
-        detection = detect(body)
-        state.language_sure = state.language_sure or bool(contact.language) or (
-            detection.confident and detection.language == understanding.language)
+        state.language_sure = state.language_sure or bool(contact.language) or \
+            understanding.shown
         turn = Turn(session, contact, inbound, self.content, understanding,
                     first_contact=first_contact, first_response_hours=self.first_response_hours,
                     urgent_response_hours=self.urgent_response_hours, state=state, nlu=self.nlu)

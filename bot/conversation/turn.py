@@ -50,6 +50,8 @@ class Understanding:
     text: str  # normalized
     language: Lang
     nlu: NluResult | None = None
+    # The message itself showed this language (a confident detection, not a fallback).
+    shown: bool = False
 
     @property
     def intent(self) -> str | None:

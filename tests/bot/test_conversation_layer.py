@@ -147,3 +147,46 @@ def test_short_replies_keep_the_language(db, bot, fake_nlu):
     say(db, bot, "how much fee can an agent legally take from me")
     replies = say(db, bot, "2.5 lakh")
     assert all(r.language == Lang.EN for r in replies)
+
+
+DANGER = {
+    "ur": ["کفیل نے میرے بھائی کو کمرے میں بند کر رکھا ہے", "وہ روز مارتے ہیں اور کھانا نہیں دیتے"],
+    "ur-Latn": ["mere shohar ko company wale maarte hain",
+                "kafeel dhamkiyan de raha hai jaan se maar dega"],
+    "pa": ["میرے پتر نوں کمرے وچ بند کر دتا اے", "اوہنوں روز مار کٹ کردے نیں"],
+    "ps": ["زما زوی یې په کوټه کې بند کړی دی", "هره ورځ یې وهي او ډوډۍ نه ورکوي"],
+    "en": ["they locked my son in a room",
+           "my husband is beaten every day and they give him no food"],
+}
+HARMLESS = {
+    "ur": ["ایجنٹ نے فون بند کر دیا ہے", "کیا کمپنی کھانا دیتی ہے؟"],
+    "ur-Latn": ["agent ka phone band hai", "band karo ye messages"],
+    "pa": ["ایجنٹ دا فون بند اے", "فیس کنی ہوندی اے؟"],
+    "ps": ["د ایجنټ ټیلیفون بند دی", "فیس څومره ده؟"],
+    "en": ["the agent switched off his phone", "is food included in the contract?"],
+}
+
+
+def test_danger_signs_are_caught_in_every_form(content):
+    for form, messages in DANGER.items():
+        for message in messages:
+            assert content.is_urgent(message), (form, message)
+
+
+def test_ordinary_questions_are_not_danger_in_any_form(content):
+    for form, messages in HARMLESS.items():
+        for message in messages:
+            assert not content.is_urgent(message), (form, message)
+
+
+def test_family_words_are_recognised_in_every_form(content):
+    for message in ["mera beta saudi mein hai", "میرا بیٹا قطر میں ہے", "میرا پتر دبئی وچ اے",
+                    "زما زوی په سعودي کې دی", "my son is in Dubai"]:
+        assert content.signal("relatives", message), message
+
+
+def test_menu_digit_at_a_free_text_step_resumes_without_asking_twice(db, bot):
+    for answer in ["5", "haan", "1", "agent ne paise le liye"]:
+        say(db, bot, answer)
+    keys = [k for r in say(db, bot, "5") for k in r.keys]
+    assert keys.count("complaint_agent") == 1

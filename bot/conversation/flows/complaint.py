@@ -117,10 +117,12 @@ def mark_urgent(turn: Turn, text: str) -> None:
 
 
 def reprompt(turn: Turn, *, bridge: str = "answer_then_prompt") -> None:
-    """Ask the waiting step's question again after answering something else."""
-    if turn.state.intake:
+    """Ask the waiting step's question again after answering something else (unless the answer
+    already asked it: "5" at a free-text step resumes the form by itself)."""
+    intake = turn.state.intake
+    if intake and _prompt_key(intake) not in turn.keys:
         turn.say(bridge)
-        _ask(turn, turn.state.intake)
+        _ask(turn, intake)
 
 
 def step(turn: Turn) -> bool:
@@ -325,6 +327,15 @@ def _correct(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | No
     if target:
         intake["correcting"] = True
     return target
+
+
+def _prompt_key(intake: dict[str, Any]) -> str:
+    step = intake["step"]
+    if step == "confirm":
+        return "complaint_confirm"
+    if step == "describe" and intake.get("ask_what"):
+        return "complaint_something_else"
+    return PROMPTS[step]
 
 
 def _ask(turn: Turn, intake: dict[str, Any]) -> None:
