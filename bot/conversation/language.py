@@ -96,6 +96,7 @@ _ENGLISH_WORDS = _words(
     it this that there have has please where when which who why should would could will from
     get give want need about on at after before did be been any all much many money job work
     paid pay tell know legal son brother father mother husband took taken kept still since
+    asking ask
     months year years help they them their our we us going abroad sent told said asked u cn
     thx thnx gud hlo rply wat wht hw
     """
@@ -193,8 +194,9 @@ def _detect_latin(text: str) -> Detection:
     roman = _score(words, _ROMAN_URDU_WORDS)
     english = _score(words, _ENGLISH_WORDS)
     if roman or english:
-        if roman == english:
-            return Detection(Lang.UR_LATN, False)
+        if roman == english:  # a tie: English content words lean it ("real agent ... asking")
+            lean = Lang.EN if _score(words, _ENGLISH_CONTENT) >= 2 else Lang.UR_LATN
+            return Detection(lean, False)
         return Detection(Lang.UR_LATN if roman > english else Lang.EN, True)
     if _score(words, _ENGLISH_CONTENT) >= 2:
         return Detection(Lang.EN, True)
