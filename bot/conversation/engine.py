@@ -176,7 +176,8 @@ class Engine:
             intent = turn.understanding.intent
             if intent in OFFER_COMPLAINT_AFTER:
                 turn.optional.append(self.content.text("complaint_offer", turn.language))
-            if turn.first_contact and intent not in {"greet", "menu"}:
+            # The hint names 0 and 8; while a numbered list waits, 8 is a choice, not a command.
+            if turn.first_contact and intent not in {"greet", "menu"} and not turn.state.flow:
                 turn.optional.append(self.content.text("after_first_answer", turn.language))
 
     def _wants_action(self, turn: Turn) -> bool:

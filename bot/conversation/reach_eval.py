@@ -81,7 +81,7 @@ def _verdict(session: Session, query: str) -> tuple[str, set[str]]:
     name = licence_check.name_of(query, get_content(PROJECT_ROOT / "content"))
     matches = search_by_name(session, name, min_score=licence_check.SIMILAR_NAME_SCORE,
                              limit=licence_check.MAX_CANDIDATES)
-    outcome, records = licence_check.judge(matches)
+    outcome, records = licence_check.judge(matches, name)
     return outcome, {r.licence_no for r in records}
 
 

@@ -90,3 +90,15 @@ def _similarity(query: str, candidate: str) -> float:
     if len(query) >= 4 and len(query.split()) < len(candidate.split()):
         whole = max(whole, fuzz.ratio(query, " ".join(candidate.split()[:len(query.split())])))
     return float(whole)
+
+
+def generic_part(name: str) -> frozenset[str]:
+    """The generic words of a name, as skeletons ("overseas", "اوورسیز" -> one form): between
+    several agencies with the same distinctive words, the one whose kind of agency the person
+    also named ("crescent overseas", not "crescent recruiting agency") is the one meant."""
+    shapes = set()
+    for word in re.findall(r"[^\W\d_]+", name.lower()):
+        weak = skeleton(word, keep_w=False)
+        if (word in GENERIC_WORDS and len(word) > 3) or weak in _GENERIC_SKELETONS:
+            shapes.add(weak)
+    return frozenset(shapes)

@@ -190,3 +190,23 @@ def test_menu_digit_at_a_free_text_step_resumes_without_asking_twice(db, bot):
         say(db, bot, answer)
     keys = [k for r in say(db, bot, "5") for k in r.keys]
     assert keys.count("complaint_agent") == 1
+
+
+def test_place_said_at_a_numbered_step_is_kept_and_routes_home(db, bot):
+    say(db, bot, "mera beta qatar mein hai company wale usay maarte hain aur khana nahi dete")
+    for answer in ["1", "hum sialkot se hain", "1", "1"]:
+        say(db, bot, answer)
+    with Session(db) as session:
+        referral = session.exec(select(Referral)).one()
+    assert (referral.location_district, referral.centre) == ("sialkot", "mrc-lahore")
+    assert referral.priority == "urgent"
+
+
+def test_a_name_with_its_kind_of_agency_prefers_that_kind(db, bot):
+    with session_scope(db) as session:
+        import_licences(session, "licence_no,name,city,status\n0848/LHR,Crescent Overseas,"
+                        "Lahore,valid\n5012/KHI,Crescent Recruiting Agency,Karachi,cancelled\n",
+                        file_name="list.csv")
+    say(db, bot, "3")
+    text = "\n".join(r.body for r in say(db, bot, "کریسنٹ اوورسیز"))
+    assert "0848/LHR" in text and "5012/KHI" not in text

@@ -145,6 +145,8 @@ def step(turn: Turn) -> bool:
         turn.say("complaint_evidence_saved")
     elif _not_an_answer(turn, intake["step"]):
         return False  # the engine answers it, then reprompt() asks the step again
+    elif _learn_place(turn, intake) and answer is None:
+        turn.say("answer_then_prompt")  # "we are from Multan" at the call-back question: kept
     else:
         _advance(turn, intake, answer)
         if turn.state.flow != FLOW:
@@ -179,6 +181,21 @@ def _not_an_answer(turn: Turn, current: str) -> bool:
     result = turn.understood()
     asked = QUESTION_INTENTS - ({"check_licence"} if current == "agent" else set())
     return bool(result and result.intent in asked and result.confidence >= 0.8)
+
+
+def _learn_place(turn: Turn, intake: dict[str, Any]) -> bool:
+    """A place said at a numbered step ("ہم ملتان سے ہیں") is kept, so it is never asked for
+    and never lost; at the agent and story steps a place is the agent's, not the worker's."""
+    if intake["step"] not in NUMBERED_STEPS:
+        return False
+    values, learned = intake["values"], False
+    district = turn.content.district_in(turn.text)
+    if district and not values.get("location_district"):
+        values["location_district"], learned = district, True
+    country = turn.content.country_in(turn.text)
+    if country and not values.get("location_country"):
+        values["location_country"], learned = country, True
+    return learned
 
 
 def _advance(turn: Turn, intake: dict[str, Any], answer: str | None) -> None:

@@ -66,15 +66,19 @@ def summary_text(turn: Turn, values: dict[str, Any]) -> str:
     category = values.get("category")
     what = turn.content.text(f"category_{category}", turn.language) if category else ""
     amount = f"Rs {values['amount']:,}" if values.get("amount") else None
-    place = ", ".join(v for v in (values.get("location_district"),
-                                  values.get("location_country")) if v)
+    country = values.get("location_country") or ""
+    info = turn.content.places.country_info.get(country)
+    country = info.name.get(turn.language, country) if info else country  # in their language
+    place = ", ".join(v for v in ((values.get("location_district") or "").title(), country) if v)
     agent = " ".join(v for v in (values.get("agent_name"), values.get("licence_no")) if v)
     description = values.get("description", "")
     # On SMS the summary precedes a numbered question; a long story would push it off the page.
-    limit = 80 if turn.channel == "sms" else 300
+    limit = 50 if turn.channel == "sms" else 300
     story = description[:limit] + ("..." if len(description) > limit else "")
-    return "\n".join([line("summary_category", what),
-                      *([story] if description else []),
-                      line("summary_agent", agent), line("summary_money", amount),
-                      line("summary_location", place),
-                      line("summary_callback", values.get("callback_phone"))])
+    lines = [("summary_category", what), ("summary_agent", agent),
+             ("summary_money", amount), ("summary_location", place),
+             ("summary_callback", values.get("callback_phone"))]
+    if turn.channel == "sms":  # every character counts: what was not given is not listed
+        lines = [(label, value) for label, value in lines if value]
+    shown = [line(label, value) for label, value in lines]
+    return "\n".join([shown[0], *([story] if description else []), *shown[1:]])

@@ -30,6 +30,7 @@ from bot.registry.licences import (
     parse_number_alone,
     search_by_name,
 )
+from bot.registry.names import generic_part
 
 FLOW = "licence_check"
 # Measured on nlu_data/tests/licence_names.yml (make nlu-eval): a name this close is the agency
@@ -111,10 +112,15 @@ def name_of(body: str, content: Content | None = None) -> str:
     return " ".join(words)
 
 
-def judge(matches: list[tuple[Licence, float]]) -> tuple[str, list[Licence]]:
+def judge(matches: list[tuple[Licence, float]], query: str = "") -> tuple[str, list[Licence]]:
     """What a name search amounts to: "licensed" (one agency, sure), "choose" (the same words
     in several names), "similar" (close names only) or "none"."""
     sure = [m for m, score in matches if score >= SURE_NAME_SCORE]
+    asked_kind = generic_part(query)
+    same_kind = [m for m in sure if asked_kind and asked_kind <= generic_part(m.name)]
+    if len(sure) > 1 and same_kind:  # "crescent overseas": not the Crescent Recruiting Agency
+        sure = same_kind
+        matches = [(m, score) for m, score in matches if m in same_kind]
     top = matches[0][1] if matches else 0.0
     if len(sure) == 1 and (len(matches) == 1 or top - matches[1][1] >= SURE_LEAD):
         return "licensed", sure
@@ -150,7 +156,7 @@ def _answer_name(turn: Turn, name: str) -> None:
         return
     matches = search_by_name(turn.db, name, min_score=SIMILAR_NAME_SCORE,
                              limit=MAX_CANDIDATES)
-    outcome, records = judge(matches)
+    outcome, records = judge(matches, name)
     if outcome == "licensed":
         answer(turn, records[0])
     elif outcome == "choose":  # the same words in several names: "crescent"
