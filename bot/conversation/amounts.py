@@ -61,3 +61,15 @@ def _number(token: str) -> float | None:
         except ValueError:
             return None
     return _FOLDED_WORDS.get(token)
+
+
+_CURRENCY = {fold(w) for w in ("rs", "rs.", "rupees", "rupay", "rupaye", "pkr", "روپے", "روپیہ")}
+
+
+def is_only_an_amount(text: str) -> bool:
+    """"2.5 lakh", "300000", "تین لاکھ": an amount and nothing else (no name, no story)."""
+    if parse_amount(text) is None:
+        return False
+    tokens = [fold(t) for t in _TOKEN.findall(squeeze(clean(text).lower()))]
+    return all(t[0].isdigit() or t in _FOLDED_UNITS or t in _FOLDED_WORDS or t in _FOLDED_HALF
+               or t in _CURRENCY for t in tokens)

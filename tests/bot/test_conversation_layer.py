@@ -210,3 +210,11 @@ def test_a_name_with_its_kind_of_agency_prefers_that_kind(db, bot):
     say(db, bot, "3")
     text = "\n".join(r.body for r in say(db, bot, "کریسنٹ اوورسیز"))
     assert "0848/LHR" in text and "5012/KHI" not in text
+
+
+def test_an_amount_at_the_agent_step_is_not_the_agents_name(db, bot):
+    for answer in ["5", "haan", "1", "agent ne paise le liye"]:
+        say(db, bot, answer)
+    replies = say(db, bot, "2.5 lakh")
+    assert "complaint_agent" in replies[0].keys
+    assert "agent_name" not in state_of(db).intake["values"]

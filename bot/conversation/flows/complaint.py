@@ -18,7 +18,7 @@ from bot.casework import evidence
 from bot.casework.referrals import Category
 from bot.content.phrases import PhraseList, prepare
 from bot.conversation import registry
-from bot.conversation.amounts import parse_amount
+from bot.conversation.amounts import is_only_an_amount, parse_amount
 from bot.conversation.contacts import utcnow
 from bot.conversation.flows.complaint_filing import file, summary_text
 from bot.conversation.language import content_words
@@ -264,6 +264,8 @@ def _agent(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None
     if answer == "skip":
         values.update(agent_name="", licence_no="", licence_id=None)
         return "money"
+    if is_only_an_amount(turn.text):
+        return None  # "2.5 lakh" answers the next question, not this one: asked again
     refs = parse_licence_numbers(turn.text, known_offices(turn.db))
     values["agent_name"] = turn.inbound.body.strip()[:200]
     values["licence_no"], values["licence_id"] = "", None
