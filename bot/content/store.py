@@ -82,6 +82,7 @@ class Content:
     places: Places = field(default_factory=lambda: load_places({}, {}, {}))
     # content/routes.yml: phrases that send a message straight to a topic (or a ui text)
     routes: dict[str, Route] = field(default_factory=dict)
+    _nothing_paid: PhraseList | None = field(default=None, repr=False, compare=False)
 
     def text(self, key: str, language: Lang, *, channel: Channel | None = None,
              **params: object) -> str:
@@ -113,6 +114,12 @@ class Content:
         """yes / no / skip / back / cancel, when the whole reply is one of those words."""
         phrase = normalized_text.strip(" .!?,")
         return next((name for name, words in self.answers.items() if phrase in words), None)
+
+    def says_nothing_paid(self, text: str) -> bool:
+        """"kuch nahi diya", "هیڅ نه": answers.yml `nothing`, matched anywhere in the reply."""
+        if self._nothing_paid is None:  # compiled once, not per message
+            self._nothing_paid = PhraseList(sorted(self.answers.get("nothing", frozenset())))
+        return self._nothing_paid.found_in(prepare(text))
 
     def signal(self, name: str, text: str) -> bool:
         return self.signals.get(name, PhraseList(())).found_in(prepare(text))

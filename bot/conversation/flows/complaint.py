@@ -16,7 +16,7 @@ import phonenumbers
 
 from bot.casework import evidence
 from bot.casework.referrals import Category
-from bot.content.phrases import PhraseList, prepare
+from bot.content.phrases import prepare
 from bot.conversation import registry
 from bot.conversation.amounts import is_only_an_amount, parse_amount
 from bot.conversation.contacts import utcnow
@@ -277,8 +277,7 @@ def _agent(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None
 
 
 def _paid_nothing(turn: Turn) -> bool:
-    phrases = turn.content.answers.get("nothing", frozenset())
-    return PhraseList(sorted(phrases)).found_in(prepare(turn.text))
+    return turn.content.says_nothing_paid(turn.text)
 
 
 def _money(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None:
