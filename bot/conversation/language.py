@@ -53,6 +53,10 @@ _SPELLED_ACRONYMS = re.compile(r"(ایف|پی) آئی اے")
 _PASHTO_LETTERS = frozenset("ټډړږښځڅګڼېۍ")
 _URDU_ONLY_LETTERS = frozenset("ںےہھٹڈڑ")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# A complaint reference or licence number ("3ME4KA", "ab12cd") is a code, not words: its
+# letters must not vote ("me", "ka"). Letters on both sides of a digit, or digits on both
+# sides of a letter, mark a code; "5lakh" and "rs5000" stay words.
+_CODE = re.compile(r"\w*(?:[^\W\d_]\d+[^\W\d_]|\d[^\W\d_]+\d)\w*", re.UNICODE)
 
 # Marker words (FACTS.md s.7), compared after _FOLD. Only words that belong to one form.
 _PASHTO_WORDS = frozenset(
@@ -153,7 +157,7 @@ def _score(words: list[str], vocabulary: frozenset[str]) -> int:
 
 def detect(text: str) -> Detection:
     """Which language form `text` is in, from script, Pashto letters and marker words."""
-    text = clean(text)
+    text = _CODE.sub(" ", clean(text))
     arabic = sum(1 for c in text if "\u0600" <= c <= "\u06ff")
     latin = sum(1 for c in text if c.isascii() and c.isalpha())
     if not arabic and not latin:

@@ -103,3 +103,15 @@ def test_detect_short_urdu_with_shared_words_is_urdu_not_punjabi():
 def test_fold_unifies_heh_and_yeh():
     assert fold("ویزه") == fold("ویزہ")
     assert fold("سعودي") == fold("سعودی")
+
+
+@pytest.mark.parametrize("text", ["status 3ME4KA", "status K3MEKA", "status ka4me9",
+                                  "licence 12ab34 check"])
+def test_a_reference_or_licence_code_is_not_read_as_words(text):
+    """"3ME4KA" holds "me" and "ka": letters of a code must not vote for a language."""
+    code = text.split()[1]
+    assert detect(text) == detect(text.replace(code, ""))
+
+
+def test_amounts_written_with_their_unit_still_count_as_words():
+    assert detect("5lakh diye hain") == detect("5 lakh diye hain")
