@@ -82,6 +82,7 @@ conv-eval: setup
 
 bench: setup
 	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.overload
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) nlu_data/models var

@@ -1,75 +1,40 @@
 """Twilio's inbound-message webhook: signed form in, TwiML out, in the same request."""
 
+import asyncio
 import logging
 import re
 import time
-from typing import TypeAlias
-from urllib.parse import parse_qsl
+from concurrent.futures import Executor, ThreadPoolExecutor
+from functools import partial
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import OperationalError
-from starlette.datastructures import ImmutableMultiDict
-from twilio.request_validator import (
-    SIGNATURE_HEADER,
-    SIGNATURE_SETTINGS_HEADER,
-    RequestValidator,
-    get_signature_algorithm,
-)
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api import deps
+from api.twilio_form import MESSAGE_SID, TwilioForm, idempotency_token, read_signed_form
 from bot.conversation.channels import Channel
-from bot.conversation.inbox import receive
+from bot.conversation.engine import Engine
+from bot.conversation.inbox import Received, ReplyTicket, accept, answer, follow_duplicate
 from bot.conversation.turn import InboundMessage, Media
 from bot.db import session_scope
 from bot.messaging.outbox import record_status
-from bot.metrics import WEBHOOK_LATENCY
+from bot.metrics import LATE_ANSWERS, WEBHOOK_LATENCY
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-FORM_TYPE = "application/x-www-form-urlencoded"
-# Twilio's form for one message with 10 media items is a few kB; anything far larger is not Twilio.
-MAX_REQUEST_BYTES = 64 * 1024
 MAX_MEDIA = 10
+NO_OUTBOX_BUDGET_SECONDS = 12.0
+# Answers run here, not in the request's thread pool: one that outlives its request (past the
+# reply budget) keeps running to the outbox. Past a handful of threads, more only queue on the
+# contact and database locks.
+_ANSWER_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="answer")
 PHONE = re.compile(r"^\+?[0-9]{6,16}$")
-# Twilio's parameters, as parsed from its URL-encoded body: text only, never a file upload.
-TwilioForm: TypeAlias = ImmutableMultiDict[str, str]
-
-
-async def read_signed_form(request: Request, settings: Settings) -> TwilioForm:
-    """The form parameters, after checking type, size, encoding and Twilio's signature."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
-        raise HTTPException(415, f"expected {FORM_TYPE}, as Twilio sends")
-    raw = await request.body()
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise HTTPException(413, f"request body over {MAX_REQUEST_BYTES} bytes")
-    try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
-    except UnicodeDecodeError as error:
-        raise HTTPException(400, "form is not valid UTF-8") from error
-    form = TwilioForm(pairs)
-    if settings.twilio_auth_token is None:
-        raise HTTPException(503, "TWILIO_AUTH_TOKEN is not configured; cannot verify Twilio")
-    signature = request.headers.get(SIGNATURE_HEADER)
-    if not signature:
-        raise HTTPException(403, f"missing {SIGNATURE_HEADER} header")
-    validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
-    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-    if not validator.validate(signed_url(request, settings), form, signature, algorithm):
-        raise HTTPException(403, "invalid Twilio signature")
-    return form
-
-
-def signed_url(request: Request, settings: Settings) -> str:
-    """The URL Twilio signed: PUBLIC_BASE_URL + path, since a proxy hides the real one."""
-    if not settings.public_base_url:
-        return str(request.url)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return settings.public_base_url.rstrip("/") + request.url.path + query
 
 
 def _text(form: TwilioForm, key: str, default: str = "") -> str:
@@ -78,7 +43,7 @@ def _text(form: TwilioForm, key: str, default: str = "") -> str:
     return (form.get(key) or default).replace("\x00", "")
 
 
-def inbound_from_form(form: TwilioForm) -> InboundMessage:
+def inbound_from_form(form: TwilioForm, token: str | None = None) -> InboundMessage:
     sender = _text(form, "From")
     sid = _text(form, "MessageSid") or _text(form, "SmsMessageSid")
     if not sender or not sid:
@@ -98,7 +63,8 @@ def inbound_from_form(form: TwilioForm) -> InboundMessage:
     )
     opt_out = _text(form, "OptOutType").upper()[:16] or None
     return InboundMessage(phone=phone, channel=channel, body=_text(form, "Body"),
-                          sid=sid[:64], media=media, opt_out_type=opt_out)
+                          sid=sid[:64], media=media, opt_out_type=opt_out,
+                          idempotency_token=token)
 
 
 @router.post("/webhooks/twilio")
@@ -106,17 +72,58 @@ async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.
                          bot: deps.BotDep) -> Response:
     started = time.perf_counter()
     form = await read_signed_form(request, settings)
-    inbound = inbound_from_form(form)
+    inbound = inbound_from_form(form, idempotency_token(request))
     try:
-        received = await run_in_threadpool(receive, db, bot, inbound)
+        received = await _receive_within(_ANSWER_POOL, db, bot, inbound,
+                                         deadline=started + _reply_budget(settings))
     except OperationalError as error:
         log.error("database unavailable: %s", type(error).__name__)
         raise HTTPException(503, "database unavailable; Twilio may retry") from error
     twiml = MessagingResponse()
-    for reply in received.replies:
+    for reply in received.replies if not received.late else []:
         twiml.message(reply.body)
     WEBHOOK_LATENCY.observe(time.perf_counter() - started)
     return Response(str(twiml), media_type="application/xml")
+
+
+def _reply_budget(settings: Settings) -> float:
+    """Without REST credentials the outbox cannot send a late answer: then wait for it, up to
+    a margin under Twilio's 15-second limit."""
+    if settings.twilio_account_sid and (settings.twilio_sms_from or
+                                        settings.twilio_whatsapp_from):
+        return settings.reply_budget_seconds
+    return max(settings.reply_budget_seconds, NO_OUTBOX_BUDGET_SECONDS)
+
+
+async def _receive_within(pool: Executor, db: DbEngine, bot: Engine, inbound: InboundMessage,
+                          *, deadline: float) -> Received:
+    """Store the message (before acknowledging: then nothing acknowledged is ever lost), then
+    answer in the TwiML if the answer is ready by `deadline`. Past it, acknowledge with empty
+    TwiML and let the answer go through the outbox: Twilio gives up after 15 s, and a busy
+    instance must not make every sender wait for the queue ahead of them."""
+    loop = asyncio.get_running_loop()
+    accepted = await run_in_threadpool(accept, db, inbound,
+                                       rate_limit=bot.rate_limit_per_minute)
+    if accepted is None:  # a retry: the first copy's answer, or this copy takes over
+        wait = max(deadline - time.perf_counter(), 0.0)
+        return await run_in_threadpool(partial(follow_duplicate, db, bot, inbound, wait=wait))
+    ticket = ReplyTicket()
+    answering = loop.run_in_executor(pool, answer, db, bot, inbound, accepted, ticket)
+    try:
+        return await asyncio.wait_for(asyncio.shield(answering),
+                                      max(deadline - time.perf_counter(), 0.0))
+    except TimeoutError:
+        if not ticket.give_up():  # stored for the TwiML a moment ago: return it after all
+            return await answering
+        LATE_ANSWERS.inc()
+        answering.add_done_callback(_log_failure)
+        return Received([], late=True)
+
+
+def _log_failure(done: asyncio.Future) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("late answer failed: %s (the sweep will answer it)",
+                  type(done.exception()).__name__)
 
 
 @router.post("/webhooks/twilio/status")
@@ -127,6 +134,8 @@ async def twilio_status(request: Request, settings: deps.SettingsDep,
     sid, status = form.get("MessageSid"), form.get("MessageStatus")
     if not sid or not status:
         raise HTTPException(400, "MessageSid and MessageStatus are required")
+    if not MESSAGE_SID.match(sid):
+        raise HTTPException(400, "MessageSid is not in Twilio's format")
     with session_scope(db) as session:
         known = record_status(session, sid=sid, status=status,
                               error=form.get("ErrorCode", ""))

@@ -1,4 +1,5 @@
-"""A steady stream of signed webhook deliveries, with some retried, and the bookkeeping after."""
+"""A steady stream of signed webhook deliveries, with some retried, and the bookkeeping after:
+what was stored, answered (in the TwiML or later through the outbox), lost or answered twice."""
 
 import asyncio
 import random
@@ -19,8 +20,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def signed(url: str, token: str, body: str, sid: str, index: int) -> tuple[bytes, dict]:
-    sender = f"whatsapp:+9232{index % 400:08d}" if index % 3 else f"+9233{index % 400:08d}"
+def new_sid() -> str:
+    return f"SM{uuid.uuid4().hex}"  # Twilio's shape: the webhook refuses any other
+
+
+def signed(url: str, token: str, body: str, sid: str, index: int,
+           senders: int = 400) -> tuple[bytes, dict]:
+    sender = f"whatsapp:+9232{index % senders:08d}" if index % 3 else \
+        f"+9233{index % senders:08d}"
     form = {"From": sender, "To": "+14155550100", "Body": body, "NumMedia": "0",
             "MessageSid": sid}
     signature = RequestValidator(token).compute_signature(url, form)
@@ -28,55 +35,141 @@ def signed(url: str, token: str, body: str, sid: str, index: int) -> tuple[bytes
                                       "Content-Type": "application/x-www-form-urlencoded"}
 
 
-async def _run(url: str, token: str, texts: list[str], rate: float, seconds: float,
+async def _run(urls: list[str], token: str, texts: list[str], rate: float, seconds: float,
                retry_share: float) -> dict:
     rng = random.Random(7)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     sids: list[str] = []
     tasks = []
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        async def deliver(payload: bytes, headers: dict) -> None:
+        async def deliver(url: str, payload: bytes, headers: dict) -> None:
             started = time.perf_counter()
-            response = await client.post(url, content=payload, headers=headers)
+            try:
+                response = await client.post(url, content=payload, headers=headers)
+                status = response.status_code
+            except httpx.HTTPError:
+                status = 0  # Twilio would count this delivery as failed
             latencies.append((time.perf_counter() - started) * 1000)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            statuses[status] = statuses.get(status, 0) + 1
 
         start = time.perf_counter()
         count = int(rate * seconds)
         for index in range(count):
             await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
-            sid = f"SMload{uuid.uuid4().hex}"
+            sid = new_sid()
             sids.append(sid)
+            url = urls[index % len(urls)]  # a load balancer in front of the instances
             payload, headers = signed(url, token, texts[index % len(texts)], sid, index)
-            tasks.append(asyncio.create_task(deliver(payload, headers)))
+            tasks.append(asyncio.create_task(deliver(url, payload, headers)))
             if rng.random() < retry_share:  # Twilio retrying the same delivery
-                tasks.append(asyncio.create_task(deliver(payload, headers)))
+                tasks.append(asyncio.create_task(deliver(urls[(index + 1) % len(urls)],
+                                                         *_resigned(urls, index, token, texts,
+                                                                    sid))))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     return {"sids": sids, "latencies": latencies, "statuses": statuses, "elapsed": elapsed,
-            "deliveries": len(tasks)}
+            "deliveries": len(tasks), "wall_start": time.time() - elapsed}
 
 
-def run_load(url: str, token: str, database_url: str, texts: list[str], *, rate: float = 50,
-             seconds: float = 20, retry_share: float = 0.1) -> dict:
-    result = asyncio.run(_run(url, token, texts, rate, seconds, retry_share))
-    sids = result["sids"]
-    with get_engine(database_url).connect() as connection:
-        stored = connection.execute(text(
-            "SELECT sid FROM message WHERE direction = 'in' AND sid LIKE 'SMload%'")).scalars()
-        stored = list(stored)
-        replies = connection.execute(text(
-            "SELECT m.sid, count(r.id) FROM message m LEFT JOIN message r ON r.reply_to_id = m.id "
-            "WHERE m.direction = 'in' AND m.sid LIKE 'SMload%' GROUP BY m.sid")).all()
-    lost = len(set(sids) - set(stored))
-    duplicated = (len(stored) - len(set(stored))) + sum(1 for _, n in replies if n > 1)
+def _resigned(urls: list[str], index: int, token: str, texts: list[str],
+              sid: str) -> tuple[bytes, dict]:
+    """The retry may reach the other instance: signed for its URL, same MessageSid."""
+    url = urls[(index + 1) % len(urls)]
+    return signed(url, token, texts[index % len(texts)], sid, index)
+
+
+def run_load(urls: str | list[str], token: str, database_url: str, texts: list[str], *,
+             rate: float = 50, seconds: float = 20, retry_share: float = 0.1,
+             drain_seconds: float = 0.0) -> dict:
+    """Offer `rate` messages a second for `seconds`; then wait up to `drain_seconds` for late
+    answers to leave through the outbox, and count what happened to every message."""
+    urls = [urls] if isinstance(urls, str) else urls
+    result = asyncio.run(_run(urls, token, texts, rate, seconds, retry_share))
+    outcome = settle(database_url, set(result["sids"]), drain_seconds)
     latencies = result["latencies"]
-    return {"load_rate_per_s": rate, "load_seconds": seconds,
-            "load_messages": len(sids), "load_deliveries_with_retries": result["deliveries"],
-            "load_achieved_rate_per_s": round(len(sids) / result["elapsed"], 1),
+    return {"load_rate_per_s": rate, "load_seconds": seconds, "load_instances": len(urls),
+            "load_messages": len(result["sids"]),
+            "load_deliveries_with_retries": result["deliveries"],
+            "load_achieved_rate_per_s": round(len(result["sids"]) / result["elapsed"], 1),
             "load_webhook_p50_ms": round(statistics.median(latencies), 1),
             "load_webhook_p95_ms": round(percentile(latencies, 0.95), 1),
+            "load_webhook_p99_ms": round(percentile(latencies, 0.99), 1),
             "load_webhook_max_ms": round(max(latencies), 1),
-            "load_http_statuses": result["statuses"], "lost": lost, "duplicated": duplicated}
+            "load_http_statuses": result["statuses"],
+            **outcome, "answer_rate_per_s": round(
+                outcome["answered"] / max(outcome["last_answer_s"], result["elapsed"]), 1)}
+
+
+def settle(database_url: str, sids: set[str], drain_seconds: float) -> dict:
+    deadline = time.monotonic() + drain_seconds
+    while True:
+        rows = _answers(database_url, sids)
+        waiting = sum(1 for row in rows.values() if row["queued"] or not row["handled"])
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    first = min((row["received"] for row in rows.values()), default=0.0)
+    delays = [row["answered"] - row["received"] for row in rows.values()
+              if row["answered"] is not None]
+    late = sum(1 for row in rows.values() if row["via_outbox"])
+    return {"lost": len(sids - set(rows)),
+            "duplicated": sum(1 for row in rows.values() if row["copies"] > 1 or row["twice"]),
+            "answered": len(delays), "unanswered": len(rows) - len(delays),
+            "answered_late_via_outbox": late,
+            "reply_delay_p50_s": round(statistics.median(delays), 2) if delays else None,
+            "reply_delay_p99_s": round(percentile(delays, 0.99), 2) if delays else None,
+            "reply_delay_max_s": round(max(delays), 2) if delays else None,
+            "last_answer_s": round(max((row["answered"] or 0) - first
+                                       for row in rows.values()), 1) if rows else 0.0}
+
+
+def _answers(database_url: str, sids: set[str]) -> dict[str, dict]:
+    """Per stored inbound message: when it came, when its answer left (TwiML: when it was
+    stored; outbox: when Twilio accepted it), and whether it was answered more than once."""
+    query = text(
+        "SELECT m.sid, m.created_at, m.handled_at, r.id, r.body, r.created_at, o.status, "
+        "o.sent_at FROM message m LEFT JOIN message r ON r.reply_to_id = m.id "
+        "LEFT JOIN outbox o ON o.message_id = r.id WHERE m.direction = 'in'")
+    rows: dict[str, dict] = {}
+    with get_engine(database_url).connect() as connection:
+        for sid, received, handled, reply_id, body, stored, status, sent in \
+                connection.execute(query):
+            if sid not in sids:
+                continue
+            row = rows.setdefault(sid, {"received": _seconds(received), "handled": handled,
+                                        "answered": None, "queued": False, "via_outbox": False,
+                                        "copies": 0, "twice": False, "bodies": set(),
+                                        "ids": set()})
+            if reply_id is None:
+                continue
+            if reply_id not in row["ids"]:
+                row["ids"].add(reply_id)
+                row["twice"] |= body in row["bodies"]
+                row["bodies"].add(body)
+            if status is not None:
+                row["via_outbox"] = True
+                row["queued"] |= status in ("queued", "sending")
+                left = _seconds(sent) if sent is not None else None
+            else:
+                left = _seconds(stored)
+            if left is not None:
+                row["answered"] = max(row["answered"] or 0.0, left)
+        counts = connection.execute(text(
+            "SELECT sid, count(*) FROM message WHERE direction = 'in' GROUP BY sid "
+            "HAVING count(*) > 1")).all()
+    for sid, count in counts:
+        if sid in rows:
+            rows[sid]["copies"] = count
+    return rows
+
+
+def _seconds(moment) -> float:  # noqa: ANN001 (a datetime, or SQLite's text)
+    from datetime import UTC, datetime
+
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

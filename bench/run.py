@@ -22,7 +22,7 @@ import yaml
 from twilio.request_validator import RequestValidator
 
 from bench import licence_lookup
-from bench.load import run_load
+from bench.load import new_sid, run_load
 from bot.conversation.language import normalize
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT
@@ -65,7 +65,7 @@ def start_app(database_url: str) -> subprocess.Popen:
 def signed_request(text: str, index: int) -> tuple[bytes, dict[str, str]]:
     sender = f"whatsapp:+9230000{index % 50:05d}" if index % 2 else f"+9231000{index % 50:05d}"
     form = {"From": sender, "To": "+14155550100", "Body": text, "NumMedia": "0",
-            "MessageSid": f"SMbench{time.time_ns()}{index}"}
+            "MessageSid": new_sid()}
     url = f"http://127.0.0.1:{APP_PORT}/webhooks/twilio"
     signature = RequestValidator(TOKEN).compute_signature(url, form)
     return urlencode(form).encode(), {"X-Twilio-Signature": signature,

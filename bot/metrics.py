@@ -12,3 +12,5 @@ WEBHOOK_LATENCY = Histogram("rahnuma_webhook_seconds", "Twilio webhook request t
                             buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5))
 OUTBOX_FAILURES = Counter("rahnuma_outbox_failures_total", "Failed sends (will be retried)")
 RATE_LIMITED = Counter("rahnuma_rate_limited_total", "Messages over the per-sender limit")
+LATE_ANSWERS = Counter("rahnuma_late_answers_total",
+                       "Answers not ready within the reply budget: sent through the outbox")

@@ -31,8 +31,16 @@ class Settings(BaseSettings):
     twilio_whatsapp_template_sid: str | None = None
     # Only for tests and benchmarks: a local stand-in for api.twilio.com.
     twilio_api_base_url: str | None = None
+    # Seconds for any call to Twilio's REST API or media hosts: the library waits forever.
+    twilio_http_timeout_seconds: float = 10.0
     public_base_url: str | None = None
     secret_key: SecretStr = SecretStr("change-me")
+    # /metrics answers only with "Authorization: Bearer <token>"; unset, it is not served.
+    metrics_token: SecretStr | None = None
+    # /docs, /redoc and /openapi.json describe every route: off on a public deployment.
+    api_docs: bool = False
+    # A staff session ends after this long without a request (and after 12 hours in any case).
+    session_idle_minutes: int = 30
 
     content_dir: Path = PROJECT_ROOT / "content"
     nlu_dir: Path = PROJECT_ROOT / "nlu_data"
@@ -47,6 +55,9 @@ class Settings(BaseSettings):
     urgent_response_hours: int = 4
     first_response_hours: int = 48
     evidence_dir: Path = PROJECT_ROOT / "var" / "evidence"
+    # Twilio gives up on a webhook after 15 s. An answer ready within this budget goes back in
+    # the TwiML; a slower one is acknowledged with empty TwiML and sent through the outbox.
+    reply_budget_seconds: float = 2.0
     # `serve` runs the worker in a thread unless a separate `rahnuma worker` does it.
     run_worker_in_app: bool = True
 

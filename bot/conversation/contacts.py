@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -50,7 +50,11 @@ class Contact(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("sid", name="uq_message_sid"),)
+    __table_args__ = (
+        UniqueConstraint("sid", name="uq_message_sid"),
+        UniqueConstraint("idempotency_token", name="uq_message_idempotency_token"),
+        Index("ix_message_unanswered", "handled_at", "lease_until"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
@@ -68,6 +72,11 @@ class Message(SQLModel, table=True):
                                                                               nullable=False))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     handled_at: datetime | None = None  # inbound: when its reply was stored
+    # Inbound, until handled: the copy answering it holds it until then. A retried delivery
+    # or the worker's sweep takes over an expired lease (its holder died mid-answer).
+    lease_until: datetime | None = None
+    # Twilio's I-Twilio-Idempotency-Token: the same delivery, whatever its MessageSid says.
+    idempotency_token: str | None = Field(default=None, max_length=64)
 
 
 def get_or_create_contact(session: Session, phone: str) -> Contact:
@@ -83,10 +92,9 @@ def get_or_create_contact(session: Session, phone: str) -> Contact:
         return session.exec(select(Contact).where(Contact.phone == phone)).one()
 
 
-def find_inbound(session: Session, sid: str) -> Message | None:
-    return session.exec(select(Message).where(Message.sid == sid)).first()
-
-
-def replies_to(session: Session, message_id: int) -> list[Message]:
-    query = select(Message).where(Message.reply_to_id == message_id).order_by(col(Message.id))
-    return list(session.exec(query))
+def replies_to(session: Session, message_id: int, *, excluding: Any = None) -> list[Message]:
+    """The stored answers to an inbound message, oldest first (`excluding`: a SQL condition)."""
+    query = select(Message).where(Message.reply_to_id == message_id)
+    if excluding is not None:
+        query = query.where(~excluding)
+    return list(session.exec(query.order_by(col(Message.id))))

@@ -1,26 +1,38 @@
-"""Receiving a message: store it, answer it once, store the answer.
+"""Receiving a message: store it, answer it once, store the answer, deliver it once.
 
 The inbound row is committed on its own before the engine runs, so a crash, a Rasa outage or a
 bug in a flow can never lose what a person wrote. Twilio retries a delivery with the same
-MessageSid; the unique constraint on `sid` makes the second copy find the first, and it gets the
-same reply instead of a second answer.
+MessageSid (and idempotency token); the unique constraints make the second copy find the first,
+and it gets the same reply instead of a second answer.
+
+The copy that answers holds a lease on the message until its answer is stored. If that copy dies
+(kill -9 mid-burst), a retried delivery or the worker's sweep takes the lease over and answers.
+
+An answer goes back in the webhook's TwiML when it is ready within the reply budget; otherwise
+the webhook acknowledges at once and the answer goes through the outbox (`ReplyTicket` settles
+which, exactly once). While a person's late answers wait in the outbox, their next answers queue
+behind them, so replies never overtake each other.
 """
 
 import logging
+import threading
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine as DbEngine
+from sqlalchemy import exists, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
+from bot.conversation.channels import Channel
 from bot.conversation.contacts import (
     Contact,
     Direction,
     Message,
-    find_inbound,
     get_or_create_contact,
     replies_to,
     stored_id,
@@ -29,14 +41,21 @@ from bot.conversation.contacts import (
 from bot.conversation.engine import Engine
 from bot.conversation.language import Lang
 from bot.conversation.nlu import NluResult
-from bot.conversation.turn import InboundMessage, OutboundMessage
-from bot.db import read_only, session_scope
+from bot.conversation.turn import InboundMessage, Media, OutboundMessage
+from bot.db import read_only
+from bot.messaging.outbox import Outbox, enqueue, wake_worker
 from bot.metrics import MESSAGES, RATE_LIMITED
 
 log = logging.getLogger(__name__)
 
 # How long a retried delivery waits for the first copy's answer before answering empty.
 DUPLICATE_WAIT_SECONDS = 8.0
+# The answering copy's hold on a message. Far above a normal answer (milliseconds to a few
+# seconds); a copy that has not answered by then is taken to be dead.
+LEASE = timedelta(seconds=30)
+# The sweep answers what was left unanswered this recently; an older message would get an
+# answer out of the blue, so it is left to the staff who see it in the transcript.
+SWEEP_WINDOW = timedelta(hours=1)
 
 _Model = TypeVar("_Model", bound=SQLModel)
 
@@ -45,6 +64,47 @@ _Model = TypeVar("_Model", bound=SQLModel)
 class Received:
     replies: list[OutboundMessage]
     duplicate: bool = False
+    # The answer went (or goes) through the outbox, not in this response.
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A stored inbound message, with what answering it needs to know."""
+
+    message_id: int
+    contact_id: int
+    first_contact: bool
+    over_limit: bool
+    # The contact as it was when the message was stored: the NLU prefetch needs no lock.
+    snapshot: dict = field(default_factory=dict)
+
+
+class ReplyTicket:
+    """Who delivers one message's answer: the webhook's TwiML while it still waits, the outbox
+    once it has given up. The answer's transaction commits while holding the lock, so the two
+    can never both deliver, or neither."""
+
+    def __init__(self, *, late: bool = False) -> None:
+        self._lock = threading.Lock()
+        self._late = late
+        self._settled = False
+
+    def give_up(self) -> bool:
+        """The webhook stops waiting. True: the outbox will deliver. False: the answer was
+        already stored for the TwiML, and is about to be returned."""
+        with self._lock:
+            if self._settled:
+                return False
+            self._late = True
+            return True
+
+    @contextmanager
+    def deciding(self) -> Iterator[bool]:
+        """Held around the answer's commit: yields whether the answer is late."""
+        with self._lock:
+            yield self._late
+            self._settled = True
 
 
 def redact_phone(phone: str) -> str:
@@ -53,86 +113,230 @@ def redact_phone(phone: str) -> str:
 
 
 def receive(db: DbEngine, engine: Engine, inbound: InboundMessage) -> Received:
+    """The whole path in one call (chat, simulator, evaluations): the answer is in the result."""
+    accepted = accept(db, inbound, rate_limit=engine.rate_limit_per_minute)
+    if accepted is None:
+        return follow_duplicate(db, engine, inbound, wait=DUPLICATE_WAIT_SECONDS)
+    return answer(db, engine, inbound, accepted)
+
+
+def accept(db: DbEngine, inbound: InboundMessage, *, rate_limit: int) -> Accepted | None:
+    """Store the message (committed before anything else happens), or None when this
+    delivery was seen before."""
     # NUL characters carry nothing in a message, and PostgreSQL cannot store them.
     inbound = replace(inbound, body=inbound.body.replace("\x00", ""))
-    stored = _store_inbound(db, inbound)
-    if stored is None:
-        return Received(_wait_for_replies(db, inbound.sid), duplicate=True)
-    message_id, contact_id, first_contact, snapshot = stored
     try:
-        prefetched = engine.prefetch(inbound, **snapshot)
-        return Received(_answer(db, engine, inbound, message_id, contact_id, first_contact,
-                                prefetched))
-    except Exception:
-        # The message is already safe in the database; the person still gets an answer.
-        log.exception("engine failed on message %s", message_id)
-        return Received(_answer_with_error(db, engine, inbound, message_id, contact_id))
-
-
-def _store_inbound(db: DbEngine, inbound: InboundMessage) -> tuple[int, int, bool, dict] | None:
-    """(message id, contact id, first contact?, what the NLU prefetch needs to know of the
-    contact), or None when this sid was seen before."""
-    try:
-        with session_scope(db) as session:
+        with Session(db, expire_on_commit=False) as session:
             contact = get_or_create_contact(session, inbound.phone)
             session.flush()
             contact_id = stored_id(contact)
             first = contact.last_language is None and not contact.state
             message = Message(
                 contact_id=contact_id, channel=inbound.channel, direction=Direction.IN,
-                body=inbound.body, sid=inbound.sid,
+                body=inbound.body, sid=inbound.sid, idempotency_token=inbound.idempotency_token,
                 media=[{"url": m.url, "content_type": m.content_type} for m in inbound.media],
+                lease_until=utcnow() + LEASE,
             )
             session.add(message)
             session.flush()
+            # Counted here, before the NLU: a flood costs one query per message, not a parse.
+            over = _recent_inbound(session, contact_id) > rate_limit
             snapshot = {"state": dict(contact.state or {}), "opted_out": contact.opted_out,
                         "chosen": contact.language, "previous": contact.last_language}
-            return stored_id(message), contact_id, first, snapshot
+            accepted = Accepted(stored_id(message), contact_id, first, over, snapshot)
+            session.commit()
+            return accepted
     except IntegrityError:
-        if inbound.sid and _exists(db, inbound.sid):
+        if _find(db, inbound) is not None:
             log.info("duplicate delivery of %s from %s", inbound.sid, redact_phone(inbound.phone))
             return None
         raise
 
 
-def _exists(db: DbEngine, sid: str) -> bool:
-    with Session(read_only(db)) as session:
-        return find_inbound(session, sid) is not None
+def answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Accepted,
+           ticket: ReplyTicket | None = None) -> Received:
+    """Answer a stored message once; the ticket says whether in TwiML or through the outbox."""
+    ticket = ticket or ReplyTicket()
+    try:
+        prefetched = None if accepted.over_limit else engine.prefetch(inbound,
+                                                                      **accepted.snapshot)
+        return _answer(db, engine, inbound, accepted, prefetched, ticket)
+    except Exception:
+        # The message is already safe in the database; the person still gets an answer.
+        log.exception("engine failed on message %s", accepted.message_id)
+        return _answer_with_error(db, engine, inbound, accepted, ticket)
 
 
-def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,
-            contact_id: int, first_contact: bool,
-            prefetched: NluResult | None) -> list[OutboundMessage]:
-    with session_scope(db) as session:
-        contact = _lock_contact(session, contact_id)
+def follow_duplicate(db: DbEngine, engine: Engine, inbound: InboundMessage, *,
+                     wait: float) -> Received:
+    """A second delivery of a stored message. The first copy's answer when it comes within
+    `wait` (TwiML answers only: the outbox sends the others); if the first copy's lease ran
+    out, it died: this copy takes over and answers."""
+    deadline = time.monotonic() + wait
+    while True:
+        with Session(read_only(db)) as session:
+            message = _find_in(session, inbound)
+            if message is None:  # forgotten since (contact forget): nothing to repeat
+                return Received([], duplicate=True)
+            if message.handled_at:
+                return Received(_twiml_replies(session, stored_id(message)), duplicate=True)
+            expired = message.lease_until is None or message.lease_until < _naive_now(message)
+            message_id = stored_id(message)
+        if expired:
+            accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute)
+            if accepted is not None:
+                log.info("message %s: first copy's lease expired; answering it", message_id)
+                return replace(answer(db, engine, inbound, accepted), duplicate=True)
+        if time.monotonic() >= deadline:
+            return Received([], duplicate=True)
+        time.sleep(0.05)
+
+
+def take_over(db: DbEngine, message_id: int, *, rate_limit: int) -> Accepted | None:
+    """Claim an unanswered message whose lease ran out; None when another copy has it."""
+    now = utcnow()
+    with Session(db, expire_on_commit=False) as session:
+        claimed = session.execute(
+            update(Message)
+            .where(col(Message.id) == message_id, col(Message.handled_at).is_(None),
+                   or_(col(Message.lease_until).is_(None), col(Message.lease_until) < now))
+            .values(lease_until=now + LEASE))
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            return None
         message = _stored(session, Message, message_id)
-        if _over_limit(session, contact, engine.rate_limit_per_minute):
-            message.handled_at = utcnow()
-            return _rate_limit_notice(session, engine, contact, inbound, message_id)
-        understanding, replies = engine.handle(session, contact, inbound,
-                                               first_contact=first_contact,
-                                               prefetched=prefetched)
-        message.language = str(understanding.language)
-        message.intent = understanding.intent
-        message.confidence = understanding.confidence
-        message.nlu = understanding.source
-        message.handled_at = utcnow()
-        MESSAGES.labels(inbound.channel, str(understanding.language),
-                        understanding.intent or "-").inc()
-        _store_replies(session, contact, inbound, message_id, replies)
-        return replies
+        contact = _stored(session, Contact, message.contact_id)
+        accepted = Accepted(
+            message_id, message.contact_id, contact.last_language is None,
+            _recent_inbound(session, message.contact_id) > rate_limit,
+            {"state": dict(contact.state or {}), "opted_out": contact.opted_out,
+             "chosen": contact.language, "previous": contact.last_language})
+        session.commit()
+        return accepted
 
 
-def _over_limit(session: Session, contact: Contact, limit: int) -> bool:
+def answer_unanswered(db: DbEngine, engine: Engine, *, limit: int = 20) -> int:
+    """The worker's sweep: stored messages nobody is answering (their copy died) are answered
+    through the outbox. Returns how many."""
+    now = utcnow()
+    with Session(read_only(db)) as session:
+        query = (select(Message.id).where(
+            Message.direction == Direction.IN, col(Message.handled_at).is_(None),
+            col(Message.lease_until).is_not(None), col(Message.lease_until) < now,
+            Message.created_at >= now - SWEEP_WINDOW).order_by(col(Message.id)).limit(limit))
+        candidates = [id_ for id_ in session.exec(query) if id_ is not None]
+    answered = 0
+    for message_id in candidates:
+        accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute)
+        if accepted is None:
+            continue
+        answer(db, engine, _inbound_of(db, message_id), accepted, ReplyTicket(late=True))
+        answered += 1
+    return answered
+
+
+def _inbound_of(db: DbEngine, message_id: int) -> InboundMessage:
+    with Session(read_only(db)) as session:
+        message = _stored(session, Message, message_id)
+        contact = _stored(session, Contact, message.contact_id)
+        return InboundMessage(
+            phone=contact.phone, channel=Channel(message.channel), body=message.body,
+            sid=message.sid, idempotency_token=message.idempotency_token,
+            media=tuple(Media(m["url"], m["content_type"]) for m in message.media))
+
+
+def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Accepted,
+            prefetched: NluResult | None, ticket: ReplyTicket) -> Received:
+    with Session(db, expire_on_commit=False) as session:
+        contact = _lock_contact(session, accepted.contact_id)
+        message = _stored(session, Message, accepted.message_id)
+        if message.handled_at is not None:  # a copy whose lease we thought expired finished
+            session.rollback()
+            return Received([], duplicate=True)
+        if accepted.over_limit:
+            replies = _rate_limit_notice(engine, contact)
+        else:
+            understanding, replies = engine.handle(session, contact, inbound,
+                                                   first_contact=accepted.first_contact,
+                                                   prefetched=prefetched)
+            message.language = str(understanding.language)
+            message.intent = understanding.intent
+            message.confidence = understanding.confidence
+            message.nlu = understanding.source
+            MESSAGES.labels(inbound.channel, str(understanding.language),
+                            understanding.intent or "-").inc()
+        return _deliver(session, contact, message, inbound.channel, replies, ticket)
+
+
+def _deliver(session: Session, contact: Contact, message: Message, channel: str,
+             replies: list[OutboundMessage], ticket: ReplyTicket) -> Received:
+    """Store the answer for the TwiML, or queue it in the outbox, and commit: exactly once."""
+    message_id = stored_id(message)
+    message.handled_at, message.lease_until = utcnow(), None
+    with ticket.deciding() as late:
+        late = late or _late_replies_waiting(session, stored_id(contact))
+        for reply in replies:
+            if late:
+                enqueue(session, contact=contact, channel=channel, body=reply.body,
+                        language=str(reply.language), reply_to_id=message_id)
+            else:
+                session.add(Message(contact_id=stored_id(contact), channel=channel,
+                                    direction=Direction.OUT, body=reply.body,
+                                    reply_to_id=message_id, language=str(reply.language)))
+        session.commit()
+    if late and replies:
+        wake_worker()
+    return Received(replies, late=late)
+
+
+def _late_replies_waiting(session: Session, contact_id: int) -> bool:
+    """Answers to this person still waiting in the outbox: the next one queues behind them."""
+    query = select(Outbox.id).join(Message, col(Message.id) == Outbox.message_id).where(
+        Outbox.contact_id == contact_id, col(Outbox.status).in_(("queued", "sending")),
+        col(Message.reply_to_id).is_not(None)).limit(1)
+    return session.exec(query).first() is not None
+
+
+def _twiml_replies(session: Session, message_id: int) -> list[OutboundMessage]:
+    """The answer as the TwiML carried it; replies the outbox sends are not repeated."""
+    in_outbox = exists().where(col(Outbox.message_id) == col(Message.id))
+    return [OutboundMessage(r.body, Lang(r.language or "en"))
+            for r in replies_to(session, message_id, excluding=in_outbox)]
+
+
+def _find(db: DbEngine, inbound: InboundMessage) -> Message | None:
+    with Session(read_only(db)) as session:
+        return _find_in(session, inbound)
+
+
+def _find_in(session: Session, inbound: InboundMessage) -> Message | None:
+    """The stored copy of this delivery: by MessageSid, or by Twilio's idempotency token."""
+    keys = []
+    if inbound.sid:
+        keys.append(col(Message.sid) == inbound.sid)
+    if inbound.idempotency_token:
+        keys.append(col(Message.idempotency_token) == inbound.idempotency_token)
+    if not keys:
+        return None
+    return session.exec(select(Message).where(Message.direction == Direction.IN,
+                                              or_(*keys)).limit(1)).first()
+
+
+def _naive_now(message: Message) -> datetime:
+    """Now, comparable with a datetime read back from the database (SQLite drops the zone)."""
+    now = utcnow()
+    lease = message.lease_until
+    return now.replace(tzinfo=None) if lease is not None and lease.tzinfo is None else now
+
+
+def _recent_inbound(session: Session, contact_id: int) -> int:
     since = utcnow() - timedelta(minutes=1)
-    recent = session.exec(select(func.count()).select_from(Message).where(
-        Message.contact_id == contact.id, Message.direction == Direction.IN,
+    return session.exec(select(func.count()).select_from(Message).where(
+        Message.contact_id == contact_id, Message.direction == Direction.IN,
         Message.created_at >= since)).one()
-    return recent > limit
 
 
-def _rate_limit_notice(session: Session, engine: Engine, contact: Contact,
-                       inbound: InboundMessage, message_id: int) -> list[OutboundMessage]:
+def _rate_limit_notice(engine: Engine, contact: Contact) -> list[OutboundMessage]:
     """The first message over the limit gets one polite notice; the rest, silence."""
     RATE_LIMITED.inc()
     noticed = contact.state.get("rate_notice_at")
@@ -140,21 +344,20 @@ def _rate_limit_notice(session: Session, engine: Engine, contact: Contact,
         return []
     contact.state = {**contact.state, "rate_notice_at": utcnow().isoformat()}
     language = Lang(contact.language or contact.last_language or "ur-Latn")
-    replies = [OutboundMessage(engine.content.text("rate_limited", language), language)]
-    _store_replies(session, contact, inbound, message_id, replies)
-    return replies
+    return [OutboundMessage(engine.content.text("rate_limited", language), language)]
 
 
-def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage, message_id: int,
-                       contact_id: int) -> list[OutboundMessage]:
-    with session_scope(db) as session:
-        contact = _stored(session, Contact, contact_id)
+def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage,
+                       accepted: Accepted, ticket: ReplyTicket) -> Received:
+    with Session(db, expire_on_commit=False) as session:
+        contact = _lock_contact(session, accepted.contact_id)
+        message = _stored(session, Message, accepted.message_id)
+        if message.handled_at is not None:
+            return Received([], duplicate=True)
         language = Lang(contact.language or contact.last_language or engine.understand(
             inbound.body, parse=False).language)
         replies = [OutboundMessage(engine.content.text("error", language), language)]
-        _stored(session, Message, message_id).handled_at = utcnow()
-        _store_replies(session, contact, inbound, message_id, replies)
-        return replies
+        return _deliver(session, contact, message, inbound.channel, replies, ticket)
 
 
 def _lock_contact(session: Session, contact_id: int) -> Contact:
@@ -163,28 +366,8 @@ def _lock_contact(session: Session, contact_id: int) -> Contact:
 
 
 def _stored(session: Session, model: type[_Model], id_: int, *, lock: bool = False) -> _Model:
-    """A row _store_inbound committed for this delivery: the message, or its contact."""
+    """A row accept() committed for this delivery: the message, or its contact."""
     row = session.get(model, id_, with_for_update=lock)
     if row is None:  # committed before the answer began: only a deletion since removes it
         raise LookupError(f"{model.__name__} {id_} is no longer in the database")
     return row
-
-
-def _store_replies(session: Session, contact: Contact, inbound: InboundMessage, message_id: int,
-                   replies: list[OutboundMessage]) -> None:
-    for reply in replies:
-        session.add(Message(contact_id=stored_id(contact), channel=inbound.channel,
-                            direction=Direction.OUT, body=reply.body, reply_to_id=message_id,
-                            language=str(reply.language)))
-
-
-def _wait_for_replies(db: DbEngine, sid: str | None) -> list[OutboundMessage]:
-    """The first copy may still be answering: wait a little for its reply, then repeat it."""
-    deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
-    while True:
-        with Session(read_only(db)) as session:
-            inbound = find_inbound(session, sid) if sid else None
-            replies = replies_to(session, stored_id(inbound)) if inbound else []
-            if (inbound and inbound.handled_at) or time.monotonic() >= deadline:
-                return [OutboundMessage(r.body, Lang(r.language or "en")) for r in replies]
-        time.sleep(0.05)

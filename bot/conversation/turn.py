@@ -33,6 +33,8 @@ class InboundMessage:
     media: tuple[Media, ...] = ()
     # Twilio's OptOutType (STOP, START, HELP) when its own keyword handling recognised one.
     opt_out_type: str | None = None
+    # Twilio's I-Twilio-Idempotency-Token: the same for every retry of one delivery.
+    idempotency_token: str | None = None
 
 
 @dataclass(frozen=True)

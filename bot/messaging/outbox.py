@@ -6,19 +6,27 @@ a message but never loses it. Twilio's delivery callbacks update its status.
 """
 
 import logging
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Engine, exists
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.conversation.channels import Channel
 from bot.conversation.contacts import Contact, Direction, Message, stored_id, utcnow
+from bot.db import session_scope
 from bot.metrics import OUTBOX_FAILURES
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=15)
+# An item being sent is held this long; longer than any send (Twilio calls time out at 10 s),
+# so an item still "sending" after it belonged to a worker that died, and is sent again.
+CLAIM = timedelta(minutes=2)
 # WhatsApp: free-form messages only within 24 hours of the person's last message.
 WHATSAPP_WINDOW = timedelta(hours=24)
 
@@ -55,11 +63,12 @@ def whatsapp_window_open(session: Session, contact_id: int) -> bool:
 
 def enqueue(session: Session, *, contact: Contact, channel: str, body: str,
             referral_id: int | None = None, template_sid: str | None = None,
-            language: str | None = None) -> Outbox:
-    """Record the outgoing message and queue it, in the caller's transaction."""
+            language: str | None = None, reply_to_id: int | None = None) -> Outbox:
+    """Record the outgoing message and queue it, in the caller's transaction. `reply_to_id`:
+    the inbound message this answers (a bot answer too late for the webhook's TwiML)."""
     contact_id = stored_id(contact)
     message = Message(contact_id=contact_id, channel=channel, direction=Direction.OUT,
-                      body=body, language=language)
+                      body=body, language=language, reply_to_id=reply_to_id)
     session.add(message)
     session.flush()
     item = Outbox(contact_id=contact_id, message_id=message.id, referral_id=referral_id,
@@ -69,56 +78,137 @@ def enqueue(session: Session, *, contact: Contact, channel: str, body: str,
     return item
 
 
+_work_waiting = threading.Event()
+
+
+def wake_worker() -> None:
+    """Something was queued in this process: the in-process worker sends it now, not at its
+    next round (up to 10 s later)."""
+    _work_waiting.set()
+
+
+def wait_for_work(timeout: float) -> None:
+    _work_waiting.wait(timeout)
+    _work_waiting.clear()
+
+
 # (to, channel, body, template_sid) -> Twilio's message SID; raises on failure.
 Sender = Callable[[str, str, str, str | None], str]
 
 
-def send_due(session: Session, send: Sender, *, limit: int = 50) -> int:
-    """Send what is due; failures are retried later with exponential backoff."""
-    now = utcnow()
-    query = (select(Outbox).where(Outbox.status == "queued", Outbox.next_attempt_at <= now)
-             .order_by(col(Outbox.id)).limit(limit).with_for_update(skip_locked=True))
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    contact_id: int
+    phone: str | None
+    channel: str
+    body: str
+    template_sid: str | None
+
+
+def send_due(db: Engine, send: Sender, *, limit: int = 50) -> int:
+    """Send what is due, oldest first and in order per person; failures are retried later with
+    exponential backoff. Network calls happen between transactions, never inside one: on
+    SQLite a transaction held across a slow Twilio call would stop every other writer."""
     sent = 0
-    for item in session.exec(query).all():
-        contact = session.get(Contact, item.contact_id)
-        item.attempts += 1
-        try:
-            if contact is None:  # nobody to send to: fails like any other send, then gives up
-                raise LookupError(f"contact {item.contact_id} no longer exists")
-            item.sid = send(contact.phone, item.channel, item.body, item.template_sid)
-        except Exception as error:  # any failure of Twilio or the network: retry later
-            item.error = f"{type(error).__name__}: {error}"[:300]
-            item.next_attempt_at = now + FIRST_RETRY * (2 ** (item.attempts - 1))
-            if item.attempts >= MAX_ATTEMPTS:
-                item.status = "failed"
-            OUTBOX_FAILURES.inc()
-            log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
+    held_back: set[int] = set()  # people whose earlier message just failed: theirs wait
+    for item in _claim_due(db, limit):
+        if item.contact_id in held_back:
+            with session_scope(db) as session:
+                _release(session, item.id)
             continue
-        item.status, item.sent_at, item.error = "sent", now, ""
-        message = session.get(Message, item.message_id) if item.message_id else None
-        if message is not None:
-            message.sid = item.sid
-        sent += 1
-    session.commit()
+        try:
+            if item.phone is None:  # nobody to send to: fails like any other send, then gives up
+                raise LookupError("the contact no longer exists")
+            sid, error = send(item.phone, item.channel, item.body, item.template_sid), None
+        except Exception as failure:  # any failure of Twilio or the network: retry later
+            sid, error = None, f"{type(failure).__name__}: {failure}"[:300]
+        with session_scope(db) as session:
+            sent += _record_attempt(session, item.id, sid, error)
+        if sid is None:
+            held_back.add(item.contact_id)
     return sent
 
 
+def _claim_due(db: Engine, limit: int) -> list[_Claimed]:
+    """Take due items for sending (status "sending" until CLAIM runs out, so a worker that
+    dies mid-send gives them back). An item waits while an older one to the same person waits
+    for a retry or is being sent: answers must not overtake each other. Older due ones come
+    first in the same batch."""
+    now = utcnow()
+    older = aliased(Outbox)
+    older_waiting = exists().where(
+        col(older.contact_id) == col(Outbox.contact_id), col(older.id) < col(Outbox.id),
+        col(older.status).in_(("queued", "sending")), col(older.next_attempt_at) > now)
+    query = (select(Outbox)
+             .where(col(Outbox.status).in_(("queued", "sending")),
+                    col(Outbox.next_attempt_at) <= now, ~older_waiting)
+             .order_by(col(Outbox.id)).limit(limit).with_for_update(skip_locked=True))
+    claimed = []
+    with session_scope(db) as session:
+        for item in session.exec(query).all():
+            contact = session.get(Contact, item.contact_id)
+            item.status, item.next_attempt_at = "sending", now + CLAIM
+            item.attempts += 1
+            claimed.append(_Claimed(stored_id(item), item.contact_id,
+                                    contact.phone if contact else None,
+                                    item.channel, item.body, item.template_sid))
+    return claimed
+
+
+def _release(session: Session, item_id: int) -> None:
+    """Give a claimed item back untried (an older message to the same person failed)."""
+    item = session.get(Outbox, item_id)
+    if item is not None:
+        item.status, item.next_attempt_at, item.attempts = "queued", utcnow(), item.attempts - 1
+
+
+def _record_attempt(session: Session, item_id: int, sid: str | None, error: str | None) -> int:
+    item = session.get(Outbox, item_id)
+    if item is None:  # forgotten meanwhile (contact forget)
+        return 0
+    now = utcnow()
+    if sid is None:
+        item.error = error or ""
+        item.status = "failed" if item.attempts >= MAX_ATTEMPTS else "queued"
+        item.next_attempt_at = now + FIRST_RETRY * (2 ** (item.attempts - 1))
+        OUTBOX_FAILURES.inc()
+        log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
+        return 0
+    item.sid, item.status, item.sent_at, item.error = sid, "sent", now, ""
+    message = session.get(Message, item.message_id) if item.message_id else None
+    if message is not None:
+        message.sid = sid
+    return 1
+
+
+# Twilio's callbacks arrive out of order; a status only ever moves forward along this.
+STATUS_ORDER = {"queued": 0, "accepted": 0, "sending": 1, "sent": 2, "failed": 3,
+                "undelivered": 3, "delivered": 4, "read": 5}
+
+
 def record_status(session: Session, *, sid: str, status: str, error: str = "") -> bool:
-    """A delivery callback from Twilio: sent, delivered, read, undelivered, failed."""
+    """A delivery callback from Twilio: sent, delivered, read, undelivered, failed. A late
+    callback never moves a message back (a "queued" after "sent" would send it twice)."""
     item = session.exec(select(Outbox).where(Outbox.sid == sid)).first()
     if item is None:
         return False
-    item.status = status[:16]
-    if error:
-        item.error = error[:300]
+    status = status.lower()[:16]
+    if STATUS_ORDER.get(status, -1) > STATUS_ORDER.get(item.status, -1):
+        item.status = status
+        if error:
+            item.error = error[:300]
     return True
 
 
 def twilio_sender(account_sid: str, auth_token: str, *, sms_from: str | None,
-                  whatsapp_from: str | None, api_base_url: str | None = None) -> Sender:
+                  whatsapp_from: str | None, api_base_url: str | None = None,
+                  timeout: float = 10.0) -> Sender:
+    from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
-    client = Client(account_sid, auth_token)
+    # The library's default is no timeout: one hung connection would stop the outbox.
+    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
     if api_base_url:  # a local stand-in for Twilio, in tests and benchmarks
         client.api.base_url = api_base_url
 

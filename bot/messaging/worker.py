@@ -1,4 +1,5 @@
-"""Background work: sending the outbox and fetching complaint evidence from Twilio.
+"""Background work: sending the outbox, answering messages whose answering copy died, and
+fetching complaint evidence from Twilio.
 
 `rahnuma worker` runs it on its own; `rahnuma serve` runs it in a thread of the app process.
 """
@@ -7,12 +8,12 @@ import logging
 import threading
 import time
 
-from sqlmodel import Session
-
 from bot.casework.evidence import fetch_pending
 from bot.casework.privacy import apply_retention
+from bot.conversation.engine import Engine, build_engine
+from bot.conversation.inbox import answer_unanswered
 from bot.db import get_engine, session_scope
-from bot.messaging.outbox import send_due, twilio_sender
+from bot.messaging.outbox import send_due, twilio_sender, wait_for_work
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,38 +21,41 @@ INTERVAL_SECONDS = 10.0
 RETENTION_EVERY_SECONDS = 3600.0
 
 
-def run_once(settings: Settings) -> int:
-    """One round: send due outbox messages, fetch pending evidence. Returns items done."""
+def run_once(settings: Settings, bot: Engine | None = None) -> int:
+    """One round: answer abandoned messages (when an engine is given), send due outbox
+    messages, fetch pending evidence. Returns items done."""
+    db = get_engine(settings.database_url)
+    done = answer_unanswered(db, bot) if bot is not None else 0
     auth = None
     if settings.twilio_account_sid and settings.twilio_auth_token:
         auth = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())
-    done = 0
-    with Session(get_engine(settings.database_url)) as session:
-        if auth:
-            done += send_due(session, twilio_sender(
-                *auth, sms_from=settings.twilio_sms_from,
-                whatsapp_from=settings.twilio_whatsapp_from,
-                api_base_url=settings.twilio_api_base_url))
-        done += fetch_pending(session, directory=settings.evidence_dir, auth=auth)
+        done += send_due(db, twilio_sender(
+            *auth, sms_from=settings.twilio_sms_from,
+            whatsapp_from=settings.twilio_whatsapp_from,
+            api_base_url=settings.twilio_api_base_url,
+            timeout=settings.twilio_http_timeout_seconds))
+    done += fetch_pending(db, directory=settings.evidence_dir, auth=auth,
+                          twilio_stand_in=settings.twilio_api_base_url)
     return done
 
 
-def run_forever(settings: Settings, stop: threading.Event) -> None:
+def run_forever(settings: Settings, stop: threading.Event, bot: Engine | None = None) -> None:
+    bot = bot or build_engine(settings)
     last_retention = 0.0
     while not stop.is_set():
         try:
-            run_once(settings)
+            run_once(settings, bot)
             if time.monotonic() - last_retention > RETENTION_EVERY_SECONDS:
                 with session_scope(get_engine(settings.database_url)) as session:
                     apply_retention(session, days=settings.retention_days)
                 last_retention = time.monotonic()
         except Exception:  # a failed round must not end the worker
             log.exception("worker round failed")
-        stop.wait(INTERVAL_SECONDS)
+        wait_for_work(INTERVAL_SECONDS)  # woken early when this process queues a reply
 
 
-def start_in_thread(settings: Settings) -> threading.Event:
+def start_in_thread(settings: Settings, bot: Engine | None = None) -> threading.Event:
     stop = threading.Event()
-    threading.Thread(target=run_forever, args=(settings, stop), daemon=True,
+    threading.Thread(target=run_forever, args=(settings, stop, bot), daemon=True,
                      name="rahnuma-worker").start()
     return stop

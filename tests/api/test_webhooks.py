@@ -6,12 +6,13 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlmodel import Session, func, select
 
 from api.main import create_app
 from bot.conversation.contacts import Message
 from bot.conversation.language import Lang
-from tests.factories import signed, twilio_form
+from tests.factories import new_sid, signed, twilio_form
 
 
 @pytest.fixture
@@ -160,7 +161,7 @@ def test_status_callback_needs_a_valid_signature(client):
 
 
 def test_status_callback_for_an_unknown_message_is_accepted(client):
-    body, headers = signed({"MessageSid": "SMnone", "MessageStatus": "delivered"},
+    body, headers = signed({"MessageSid": new_sid(), "MessageStatus": "delivered"},
                            path="/webhooks/twilio/status")
     assert client.post("/webhooks/twilio/status", content=body, headers=headers).status_code \
         == 202
@@ -169,13 +170,15 @@ def test_status_callback_for_an_unknown_message_is_accepted(client):
 def test_metrics_count_messages_and_show_queues(client, fake_nlu):
     fake_nlu.teach("how much can the agent charge", "ask_fees")
     post(client, twilio_form("how much can the agent charge"))
-    text = client.get("/metrics").text
+    client.app.state.settings.metrics_token = SecretStr("metrics-token")
+    text = client.get("/metrics", headers={"Authorization": "Bearer metrics-token"}).text
     assert 'rahnuma_messages_total{channel="whatsapp",intent="ask_fees",language="en"}' in text
     assert "rahnuma_outbox_depth 0.0" in text and "rahnuma_webhook_seconds_count" in text
 
 
 def test_webhook_nul_characters_are_dropped_not_a_500(client, db):
-    response = post(client, twilio_form("fees\x00 kitni\x00", MediaUrl0="x\x00"))
+    response = post(client, twilio_form("fees\x00 kitni\x00",
+                                           MediaUrl0="https://api.twilio.com/x\x00"))
     assert response.status_code == 200
     with Session(db) as session:
         stored = session.exec(select(Message).where(Message.direction == "in")).one()

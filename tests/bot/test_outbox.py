@@ -72,8 +72,7 @@ def make_due(db) -> None:
 
 def test_outbox_sends_through_twilio_rest(db, twilio):
     queue(db, 2)
-    with Session(db) as session:
-        assert send_due(session, sender(twilio)) == 2
+    assert send_due(db, sender(twilio)) == 2
     assert [m["To"] for m in FakeTwilio.received] == ["whatsapp:+923001112222"] * 2
     with Session(db) as session:
         assert {i.status for i in session.exec(select(Outbox))} == {"sent"}
@@ -81,10 +80,9 @@ def test_outbox_sends_through_twilio_rest(db, twilio):
 
 def test_outbox_loses_nothing_while_twilio_is_down(db, twilio):
     queue(db, 5)
-    FakeTwilio.failures_left = 12  # Twilio down for a while
-    for _ in range(6):
-        with Session(db) as session:
-            send_due(session, sender(twilio))
+    FakeTwilio.failures_left = 7  # Twilio down for a while (the first message tries 8 times)
+    for _ in range(20):  # one person: a failed send holds back the later ones, in order
+        send_due(db, sender(twilio))
         make_due(db)  # instead of waiting out the backoff
     bodies = sorted(m["Body"] for m in FakeTwilio.received)
     assert bodies == [f"reply {i}" for i in range(5)]  # every one, exactly once
@@ -98,8 +96,8 @@ def test_outbox_backs_off_exponentially(db, twilio):
     FakeTwilio.failures_left = 5
     delays = []
     for _ in range(3):
+        send_due(db, sender(twilio))
         with Session(db) as session:
-            send_due(session, sender(twilio))
             item = session.exec(select(Outbox)).one()
             delays.append((item.next_attempt_at - utcnow()).total_seconds())
         make_due(db)
@@ -108,11 +106,70 @@ def test_outbox_backs_off_exponentially(db, twilio):
 
 def test_outbox_delivery_callback_updates_status(db, twilio):
     queue(db, 1)
+    send_due(db, sender(twilio))
     with Session(db) as session:
-        send_due(session, sender(twilio))
         sid = session.exec(select(Outbox)).one().sid
     with session_scope(db) as session:
         assert record_status(session, sid=sid, status="delivered")
         assert not record_status(session, sid="SMunknown", status="delivered")
     with Session(db) as session:
         assert session.exec(select(Outbox)).one().status == "delivered"
+
+
+def test_outbox_keeps_one_persons_messages_in_order_through_failures(db, twilio):
+    queue(db, 3)
+    FakeTwilio.failures_left = 1  # the first send fails: the others must not overtake it
+    assert send_due(db, sender(twilio)) == 0
+    assert FakeTwilio.received == []
+    make_due(db)
+    assert send_due(db, sender(twilio)) == 3
+    assert [m["Body"] for m in FakeTwilio.received] == ["reply 0", "reply 1", "reply 2"]
+
+
+def test_outbox_late_queued_callback_never_sends_again(db, twilio):
+    """Twilio's callbacks come out of order: a "queued" after "sent" must not re-queue."""
+    queue(db, 1)
+    send_due(db, sender(twilio))
+    with Session(db) as session:
+        sid = session.exec(select(Outbox)).one().sid
+    with session_scope(db) as session:
+        record_status(session, sid=sid, status="delivered")
+        record_status(session, sid=sid, status="queued")
+        record_status(session, sid=sid, status="sent")
+    make_due(db)
+    assert send_due(db, sender(twilio)) == 0
+    assert len(FakeTwilio.received) == 1
+    with Session(db) as session:
+        assert session.exec(select(Outbox)).one().status == "delivered"
+
+
+def test_outbox_item_of_a_worker_that_died_mid_send_is_sent_again(db, twilio):
+    from datetime import timedelta
+
+    queue(db, 1)
+    with session_scope(db) as session:  # claimed by a worker that then died
+        item = session.exec(select(Outbox)).one()
+        item.status, item.next_attempt_at = "sending", utcnow() + timedelta(minutes=2)
+    assert send_due(db, sender(twilio)) == 0  # still held by the dead worker's claim
+    make_due(db)  # the claim runs out
+    assert send_due(db, sender(twilio)) == 1
+
+
+def test_twilio_client_has_a_timeout(db):
+    """The library waits forever by default; a hung Twilio would stop the outbox."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()  # accepts connections, never answers
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    send = twilio_sender(ACCOUNT, "token", sms_from="+15550001111",
+                         whatsapp_from="whatsapp:+15550002222", api_base_url=url, timeout=0.5)
+    queue(db, 1)
+    try:
+        assert send_due(db, send) == 0
+    finally:
+        listener.close()
+    with Session(db) as session:
+        item = session.exec(select(Outbox)).one()
+    assert item.status == "queued" and "Timeout" in item.error

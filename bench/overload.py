@@ -1,0 +1,140 @@
+"""`make bench`, part two: a rush hour. 200 signed messages a second for 20 s at one instance,
+then at two instances on one PostgreSQL database, with the real Rasa server.
+
+What must hold (hardening issue, item 20): every delivery acknowledged within 2 s (p99, Twilio
+gives up at 15 s), every answer sent within 60 s (in the TwiML, or through the outbox to a local
+stand-in for Twilio), nothing lost, nothing answered twice. Writes bench/results/overload.*.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlalchemy import text
+
+from bench import fake_twilio
+from bench.load import run_load
+from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
+from bot.db import get_engine
+from bot.settings import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+TOKEN = "bench-auth-token"
+ACCOUNT = "AC" + "b" * 32
+RASA_PORT, FIRST_APP_PORT = 5916, 8921
+
+
+def start_instance(port: int, database_url: str, twilio_url: str) -> subprocess.Popen:
+    env = os.environ | {
+        "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
+        "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_SMS_FROM": "+14155550100", "TWILIO_WHATSAPP_FROM": "whatsapp:+14155550100",
+        "TWILIO_API_BASE_URL": twilio_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "rahnuma"), "serve",
+                                "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError(f"instance on port {port} did not start")
+
+
+def fresh_postgres(base_url: str) -> str:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with get_engine(base_url).connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        connection.commit()
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def rush(name: str, database_url: str, instances: int, texts: list[str], twilio_url: str,
+         rate: float, seconds: float) -> dict:
+    ports = [FIRST_APP_PORT + i for i in range(instances)]
+    apps = []
+    try:
+        for port in ports:  # one after the other: each migrates (a no-op after the first)
+            apps.append(start_instance(port, database_url, twilio_url))
+        urls = [f"http://127.0.0.1:{port}/webhooks/twilio" for port in ports]
+        result = run_load(urls, TOKEN, database_url, texts, rate=rate, seconds=seconds,
+                          drain_seconds=90)
+    finally:
+        for app in apps:
+            stop(app)
+    result["setup"] = name
+    result["targets"] = {
+        "ack_p99_le_2s": result["load_webhook_p99_ms"] <= 2000,
+        "every_reply_within_60s": result["unanswered"] == 0
+        and (result["reply_delay_max_s"] or 0) <= 60,
+        "nothing_lost_or_duplicated": result["lost"] == 0 and result["duplicated"] == 0}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--postgres", default=os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    tests = yaml.safe_load((PROJECT_ROOT / "nlu_data" / "tests" / "messages.yml").read_text())
+    texts = [case["text"] for case in tests]
+    twilio_url, twilio = fake_twilio.start()
+    rasa = start_rasa(RASA_PORT)
+    results = []
+    try:
+        wait_until_ready(f"http://127.0.0.1:{RASA_PORT}", rasa)
+        tmp = Path("/tmp") / f"rahnuma-bench-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        setups = [("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1)]
+        if _reachable(args.postgres):
+            setups += [("postgresql, 1 instance", fresh_postgres(args.postgres), 1),
+                       ("postgresql, 2 instances", fresh_postgres(args.postgres), 2)]
+        for name, url, instances in setups:
+            print(f"rush hour: {name} at {args.rate:g}/s for {args.seconds:g} s", flush=True)
+            results.append(rush(name, url, instances, texts, twilio_url, args.rate,
+                                args.seconds))
+    finally:
+        stop(rasa)
+        twilio.shutdown()
+    write(results, args.rate, args.seconds)
+
+
+def _reachable(url: str) -> bool:
+    try:
+        with get_engine(url).connect():
+            return True
+    except Exception:  # no PostgreSQL here: the SQLite figures alone
+        return False
+
+
+def write(results: list[dict], rate: float, seconds: float) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "overload.json").write_text(json.dumps(results, indent=2) + "\n")
+    keys = ["load_achieved_rate_per_s", "load_webhook_p50_ms", "load_webhook_p99_ms",
+            "load_webhook_max_ms", "load_http_statuses", "answered", "answered_late_via_outbox",
+            "unanswered", "lost", "duplicated", "reply_delay_p50_s", "reply_delay_p99_s",
+            "reply_delay_max_s", "answer_rate_per_s", "targets"]
+    lines = ["# Rush hour", "", f"{rate:g} signed messages a second for {seconds:g} s (10% "
+             "delivered twice, as Twilio retries), real Rasa, a local stand-in for Twilio's "
+             "REST API for answers sent through the outbox; 2 cores for everything.", "",
+             "| measure | " + " | ".join(r["setup"] for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+    lines += [f"| {key} | " + " | ".join(str(r.get(key)) for r in results) + " |"
+              for key in keys]
+    (RESULTS / "overload.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
