@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,18 +12,25 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from api import deps
-from bot.casework.staff import Role, Staff, StaffSession, session_for
+from bot.casework.staff import Role, Staff, StaffSession, Stage, session_for, touch_session
+from bot.db import read_only
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 COOKIE = "rahnuma_staff"
+# Where a session that has not finished signing in is sent, whatever page it asked for.
+STAGE_PAGES = {Stage.CODE: "/staff/login/code", Stage.ENROL: "/staff/enrol"}
+_READING = {"GET", "HEAD"}
 
 
 class LoginRequired(Exception):
     """Raised by pages that need a signed-in staff member: answered with a redirect."""
 
 
-def db_session(db: deps.DbDep) -> Iterator[Session]:
-    with Session(db, expire_on_commit=False) as session:
+def db_session(request: Request, db: deps.DbDep) -> Iterator[Session]:
+    """Pages that only read (GET) read without SQLite's write lock: a slow page must not make
+    webhooks queue behind it. POST handlers write as usual."""
+    engine = read_only(db) if request.method in _READING else db
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -38,13 +46,36 @@ class Signed:
     def csrf(self) -> str:
         return self.record.csrf_token
 
+    @property
+    def stage(self) -> Stage:
+        return Stage(self.record.stage)
 
-def signed_in(request: Request, session: DbSession) -> Signed:
-    found = session_for(session, request.cookies.get(COOKIE))
-    session.commit()  # end the read: on SQLite an open transaction holds the write lock
+
+def idle_timeout(request: Request) -> timedelta:
+    return timedelta(minutes=request.app.state.settings.session_idle_minutes)
+
+
+def any_stage(request: Request, session: DbSession) -> Signed:
+    """The session at whatever step of signing in it is; its idle timer moves on."""
+    found = session_for(session, request.cookies.get(COOKIE), idle_timeout(request))
+    session.commit()  # end the read before the separate, short write below
     if found is None:
         raise LoginRequired()
-    return Signed(*found)
+    signed = Signed(*found)
+    touch_session(request.app.state.db, signed.record)
+    return signed
+
+
+AnyStage = Annotated[Signed, Depends(any_stage)]
+
+
+def signed_in(signed: AnyStage) -> Signed:
+    """Fully signed in. A session still owing its second factor (or its enrolment) reaches
+    nothing but that step."""
+    if signed.stage != Stage.FULL:
+        raise HTTPException(303, "finish signing in first",
+                            headers={"Location": STAGE_PAGES[signed.stage]})
+    return signed
 
 
 SignedIn = Annotated[Signed, Depends(signed_in)]
@@ -55,12 +86,17 @@ def require_role(signed: Signed, *roles: Role) -> None:
         raise HTTPException(403, "your role does not allow this")
 
 
-async def check_csrf(request: Request, signed: SignedIn) -> dict[str, str]:
-    """Every POST carries the session's CSRF token; returns the form."""
+async def checked_form(request: Request, signed: Signed) -> dict[str, str]:
+    """The POSTed form, if it carries the session's CSRF token."""
     form = dict(await request.form())
     if form.get("csrf_token") != signed.csrf:
         raise HTTPException(403, "the form is out of date (CSRF): reload the page")
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+
+async def check_csrf(request: Request, signed: SignedIn) -> dict[str, str]:
+    """Every POST carries the session's CSRF token; returns the form."""
+    return await checked_form(request, signed)
 
 
 CheckedForm = Annotated[dict[str, str], Depends(check_csrf)]
@@ -68,6 +104,8 @@ CheckedForm = Annotated[dict[str, str], Depends(check_csrf)]
 
 def render(request: Request, template: str, signed: Signed | None = None,
            **context: Any) -> HTMLResponse:
+    full = signed is not None and signed.stage == Stage.FULL
     return TEMPLATES.TemplateResponse(request, template, {
-        "staff": signed.staff if signed else None, "csrf": signed.csrf if signed else "",
-        **context})
+        "staff": signed.staff if full and signed else None,
+        "csrf": signed.csrf if signed else "",
+        "idle_minutes": request.app.state.settings.session_idle_minutes, **context})

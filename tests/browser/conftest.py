@@ -10,6 +10,7 @@ import pytest
 import uvicorn
 
 from api.main import create_app
+from bot.db import get_engine
 from bot.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import AppServer
 
@@ -41,6 +42,7 @@ class Site(AppServer):
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
+        self.db = get_engine(database_url)  # for test helpers (fresh TOTP codes)
         settings = Settings(database_url=database_url, twilio_auth_token="t",
                             public_base_url=self.url, evidence_dir=evidence_dir,
                             _env_file=None)
