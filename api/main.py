@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import health, metrics, staff, webhooks
+from api.security_headers import SecurityHeaders
 from api.staff.web import LoginRequired
 from bot.conversation.engine import Engine, build_engine
 from bot.db import get_engine
@@ -18,7 +19,14 @@ from bot.settings import Settings, get_settings
 def create_app(settings: Settings | None = None, bot: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging()
-    app = FastAPI(title="Rahnuma", version="0.1.0")
+    docs = settings.api_docs  # the schema lists every route: not for the public port
+    app = FastAPI(title="Rahnuma", version="0.1.0",
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None,
+                  # Starlette's slash redirect builds an absolute URL from the Host header,
+                  # so a forged Host sent people elsewhere; "/x/" is simply not "/x".
+                  redirect_slashes=False)
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.db = get_engine(settings.database_url)
     app.state.bot = bot or build_engine(settings)

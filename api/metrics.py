@@ -1,8 +1,14 @@
-"""GET /metrics: counters from bot.metrics plus the queues' sizes, read at scrape time."""
+"""GET /metrics: counters from bot.metrics plus the queues' sizes, read at scrape time.
 
+Only for the Prometheus that knows METRICS_TOKEN: the figures show how busy the helpline is
+and how many complaints wait, which is nobody else's business. Without a token configured the
+route does not exist (404).
+"""
+
+import hmac
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -35,8 +41,26 @@ class QueueCollector:
         yield referrals
 
 
+def bearer_token_matches(authorization: str | None, token: str) -> bool:
+    """"Bearer <token>", compared in constant time so timing reveals nothing of the token."""
+    scheme, _, given = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                              token.encode())
+
+
+def _check_scraper(request: Request) -> None:
+    configured = request.app.state.settings.metrics_token
+    if configured is None or not configured.get_secret_value():
+        raise HTTPException(404, "Not Found")
+    if not bearer_token_matches(request.headers.get("authorization"),
+                                configured.get_secret_value()):
+        raise HTTPException(401, "a bearer token is required",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
+    _check_scraper(request)
     registry = CollectorRegistry()
     registry.register(QueueCollector(request.app.state.db))
     body = generate_latest(REGISTRY) + generate_latest(registry)

@@ -18,8 +18,15 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the app (and the local Rasa server when RASA_URL is local and not answering)."""
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="app processes sharing the port [default: one per core]")
+def serve(host: str, port: int, workers: int | None) -> None:
+    """Run the app (and the local Rasa server when RASA_URL is local and not answering).
+
+    With several workers, uvicorn's processes each build the app from the environment; the
+    background worker (outbox, sweep, evidence) runs once, in this process."""
+    import os
+
     import uvicorn
 
     from bot.conversation.nlu_server import local_nlu_server
@@ -33,8 +40,13 @@ def serve(host: str, port: int) -> None:
 
         click.echo(_twilio_instructions(host, port, settings.public_base_url))
         stop_worker = start_in_thread(settings) if settings.run_worker_in_app else None
+        workers = workers or os.cpu_count() or 1
         try:
-            uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+            if workers == 1:
+                uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+            else:
+                uvicorn.run("api.main:create_app", factory=True, workers=workers, host=host,
+                            port=port, log_config=None)
         finally:
             if stop_worker:
                 stop_worker.set()
@@ -167,13 +179,12 @@ def contact() -> None:
 @click.option("--yes", is_flag=True, help="do not ask for confirmation")
 def contact_forget(phone: str, yes: bool) -> None:
     """Erase everything about PHONE (+92...): messages, complaints, evidence files."""
-    from bot.casework.privacy import forget_contact
-    from bot.db import get_engine, session_scope
+    from bot.casework.privacy import forget_and_scrub
+    from bot.db import get_engine
 
     if not yes:
         click.confirm(f"Erase every record of {phone}? This cannot be undone", abort=True)
-    with session_scope(get_engine(get_settings().database_url)) as session:
-        counts = forget_contact(session, phone.strip())
+    counts = forget_and_scrub(get_engine(get_settings().database_url), phone.strip())
     if not counts:
         raise SystemExit(f"no contact with the number {phone}")
     click.echo("erased: " + ", ".join(f"{n} {what}" for what, n in counts.items()))

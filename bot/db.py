@@ -18,9 +18,14 @@ def _prepare_sqlite(engine: Engine) -> None:
         # writers deadlock on upgrade instead of waiting their turn.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Waiting first: on a new file, switching to WAL needs the lock another starting
+        # instance may hold.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows are overwritten with zeros, not just unlinked: `contact forget` must
+        # not leave the number readable in free pages of the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -31,6 +36,26 @@ def _prepare_sqlite(engine: Engine) -> None:
 
 
 READ_ONLY = "rahnuma_read_only"
+
+
+def checkpoint_sqlite(engine: Engine) -> bool:
+    """Copy the write-ahead log into the database file and empty it (SQLite only); False if
+    a reader kept it from finishing.
+
+    After an erasure the deleted rows' old pages still sit in the -wal file until the next
+    checkpoint; TRUNCATE writes them back (zeroed, with secure_delete) and cuts the log to
+    nothing. Run outside any transaction (the raw connection is in autocommit): inside one,
+    SQLite refuses to checkpoint. PostgreSQL needs VACUUM instead (README, production)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        busy, _log_pages, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return busy == 0
 
 
 def read_only(engine: Engine) -> Engine:

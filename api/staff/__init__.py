@@ -8,10 +8,11 @@ from api.staff import admin, auth, cases
 router = APIRouter(prefix="/staff")
 
 
+# Both spellings by hand: the app redirects no other trailing slash (see api/main.py).
 @router.get("")
+@router.get("/")
 def home() -> RedirectResponse:
     return RedirectResponse("/staff/queue", status_code=303)
-
 
 
 router.include_router(auth.router)

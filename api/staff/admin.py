@@ -1,18 +1,20 @@
 """Admin pages (licence list, staff accounts), the impact page and the simulator."""
 
-import csv
-import io
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from starlette.datastructures import UploadFile
 
+from api.staff import validation
 from api.staff.charts import bar_chart
 from api.staff.web import CheckedForm, DbSession, SignedIn, render, require_role
-from bot.casework.impact import impact
+from bot.casework.csv_safe import csv_text
+from bot.casework.impact import Impact, impact
 from bot.casework.staff import Role, Staff, StaffError, StaffSession, add_staff
 from bot.conversation.channels import Channel
 from bot.conversation.contacts import utcnow
@@ -23,6 +25,13 @@ from bot.registry.licences import LicenceImport
 
 router = APIRouter()
 SIMULATOR_PHONE = "+920000000000"  # the test contact; never a real number
+# Staff.email / Staff.name / LicenceImport.file_name are VARCHAR(200): longer is a 500 on
+# PostgreSQL, so it is refused first. A password is hashed, but hashing megabytes is work.
+MAX_NAME = 200
+MAX_PASSWORD = 256
+# The impact period: wide enough for any real report, narrow enough that date arithmetic
+# (the end's next midnight) can never overflow.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 @router.get("/licences")
@@ -38,11 +47,14 @@ async def upload_licences(request: Request, signed: SignedIn, session: DbSession
     require_role(signed, Role.ADMIN)
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise HTTPException(400, "choose a CSV file")
+        raise HTTPException(400, "file: choose a CSV file")
+    file_name = validation.text(upload.filename, "file", max_length=MAX_NAME, required=True)
+    skip_bad_rows = validation.choice(form.get("skip_bad_rows"), "skip_bad_rows", {"on"},
+                                      optional=True) == "on"
     text = decode(await upload.read())
     try:
-        report = import_licences(session, text, file_name=upload.filename,
-                                 skip_bad_rows=form.get("skip_bad_rows") == "on")
+        report = import_licences(session, text, file_name=file_name,
+                                 skip_bad_rows=skip_bad_rows)
         session.commit()
         summary = report.summary()
     except ImportRefused as refused:
@@ -55,6 +67,7 @@ async def upload_licences(request: Request, signed: SignedIn, session: DbSession
 @router.get("/accounts")
 def accounts(request: Request, signed: SignedIn, session: DbSession, error: str = ""):
     require_role(signed, Role.ADMIN)
+    error = validation.text(error, "error", max_length=500)
     centres = request.app.state.bot.content.centres
     people = session.exec(select(Staff).order_by(col(Staff.id))).all()
     return render(request, "accounts.html", signed, error=error, centres=centres,
@@ -65,25 +78,42 @@ def accounts(request: Request, signed: SignedIn, session: DbSession, error: str 
 def add_account(request: Request, signed: SignedIn, session: DbSession, form: CheckedForm):
     require_role(signed, Role.ADMIN)
     try:
-        if form.get("centre") not in request.app.state.bot.content.centres:
-            raise StaffError("unknown centre")
-        add_staff(session, email=form.get("email", ""), name=form.get("name", ""),
-                  centre=form["centre"], role=Role(form.get("role", "caseworker")),
-                  password=form.get("password", ""))
-    except (StaffError, ValueError) as error:
-        return RedirectResponse(f"/staff/accounts?error={error}", status_code=303)
+        _add_account(session, form, centres=request.app.state.bot.content.centres)
+    except (StaffError, validation.FormError) as error:
+        reason = error.detail if isinstance(error, validation.FormError) else str(error)
+        # Encoded: the reason quotes what was typed, which may hold "&" or "#".
+        return RedirectResponse(f"/staff/accounts?{urlencode({'error': reason})}",
+                                status_code=303)
     session.commit()
     return RedirectResponse("/staff/accounts", status_code=303)
 
 
+def _add_account(session: Session, form: dict[str, str], *, centres: Iterable[str]) -> None:
+    """Adds the account with every field checked; FormError names the first wrong one."""
+    email = validation.text(form.get("email"), "email", max_length=MAX_NAME, required=True)
+    if "@" not in email:
+        raise validation.FormError("email", "is not an email address")
+    password = form.get("password") or ""
+    if len(password) > MAX_PASSWORD or "\x00" in password:
+        raise validation.FormError("password", f"at most {MAX_PASSWORD} ordinary characters")
+    add_staff(session, email=email,
+              name=validation.text(form.get("name"), "name", max_length=MAX_NAME,
+                                   required=True),
+              centre=validation.choice(form.get("centre"), "centre", centres),
+              role=Role(validation.choice(form.get("role") or Role.CASEWORKER, "role", Role)),
+              password=password)
+
+
 @router.post("/accounts/{staff_id}/active")
-def set_active(signed: SignedIn, session: DbSession, form: CheckedForm, staff_id: int):
+def set_active(signed: SignedIn, session: DbSession, form: CheckedForm,
+               staff_id: validation.PathId):
     """Admins switch an account off (it is kept for the case history) or back on."""
     require_role(signed, Role.ADMIN)
     person = session.get(Staff, staff_id)
     if person is None or person.id == signed.staff.id:
         raise HTTPException(400, "choose another staff member")
-    person.active = form.get("active") == "on"
+    person.active = validation.choice(form.get("active"), "active", {"on"},
+                                      optional=True) == "on"
     if not person.active:
         for record in session.exec(select(StaffSession).where(
                 StaffSession.staff_id == person.id)):
@@ -92,14 +122,32 @@ def set_active(signed: SignedIn, session: DbSession, form: CheckedForm, staff_id
     return RedirectResponse("/staff/accounts", status_code=303)
 
 
-def _period(start: str, end: str) -> tuple[datetime, datetime]:
+def _day(value: str, field: str) -> date | None:
+    """A YYYY-MM-DD date within the years a report can cover, or None when not given."""
+    cleaned = validation.text(value, field, max_length=10)
+    if not cleaned:
+        return None
     try:
-        to = datetime.fromisoformat(end).replace(tzinfo=UTC) if end else utcnow()
-        since = datetime.fromisoformat(start).replace(tzinfo=UTC) if start else \
-            to - timedelta(days=30)
+        day = date.fromisoformat(cleaned)
     except ValueError as error:
-        raise HTTPException(400, "dates are YYYY-MM-DD") from error
-    return since, to + timedelta(days=1) if end else to
+        raise validation.FormError(field, "dates are YYYY-MM-DD") from error
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise validation.FormError(field, f"choose a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return day
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _period(start: str, end: str) -> tuple[datetime, datetime]:
+    """[since, to): the end day is included whole; without dates, the last 30 days."""
+    first, last = _day(start, "start"), _day(end, "end")
+    to = _midnight(last) + timedelta(days=1) if last else utcnow()
+    since = _midnight(first) if first else to - timedelta(days=30)
+    if since >= to:
+        raise validation.FormError("start", "the period starts after it ends")
+    return since, to
 
 
 @router.get("/impact")
@@ -121,33 +169,34 @@ def impact_csv(signed: SignedIn, session: DbSession, start: str = "", end: str =
     since, to = _period(start, end)
     centre = None if signed.staff.role == Role.ADMIN else signed.staff.centre
     figures = impact(session, start=since, end=to, centre=centre)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["measure", "key", "value"])
-    writer.writerow(["period_start", "", since.isoformat()])
-    writer.writerow(["period_end", "", to.isoformat()])
-    writer.writerow(["people_reached", "", figures.people_reached])
-    writer.writerow(["messages_in", "", figures.messages_in])
+    return Response(csv_text(_impact_rows(figures, since, to)), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="rahnuma-impact.csv"'})
+
+
+def _impact_rows(figures: Impact, since: datetime, to: datetime) -> list[list[object]]:
+    rows: list[list[object]] = [
+        ["measure", "key", "value"], ["period_start", "", since.isoformat()],
+        ["period_end", "", to.isoformat()], ["people_reached", "", figures.people_reached],
+        ["messages_in", "", figures.messages_in]]
     for name in ("questions_by_topic", "questions_by_language", "complaints_by_category",
                  "complaints_by_status", "complaints_by_district"):
-        for key, value in getattr(figures, name):
-            writer.writerow([name, key, value])
-    writer.writerow(["median_hours_to_first_response", "",
-                     figures.median_hours_to_first_response])
-    writer.writerow(["median_hours_to_resolution", "", figures.median_hours_to_resolution])
-    return Response(out.getvalue(), media_type="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="rahnuma-impact.csv"'})
+        rows.extend([name, key, value] for key, value in getattr(figures, name))
+    rows.append(["median_hours_to_first_response", "", figures.median_hours_to_first_response])
+    rows.append(["median_hours_to_resolution", "", figures.median_hours_to_resolution])
+    return rows
 
 
 @router.get("/simulator")
 def simulator(request: Request, signed: SignedIn, channel: str = "whatsapp"):
+    channel = validation.choice(channel, "channel", Channel)
     return render(request, "simulator.html", signed, channel=channel, exchange=[])
 
 
 @router.post("/simulator")
 def simulate(request: Request, signed: SignedIn, form: CheckedForm):
-    channel = Channel(form.get("channel", "whatsapp"))
-    text = form.get("text", "")
+    channel = Channel(validation.choice(form.get("channel") or Channel.WHATSAPP, "channel",
+                                        Channel))
+    text = validation.text(form.get("text"), "text", max_length=validation.MAX_MESSAGE)
     phone = f"{SIMULATOR_PHONE[:-3]}{signed.staff.id:03d}"[-13:]
     inbound = InboundMessage(phone=phone, channel=channel, body=text,
                              sid=f"SIM{uuid.uuid4().hex}")

@@ -8,10 +8,12 @@ from fastapi.responses import FileResponse, RedirectResponse
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from api.staff import validation
 from api.staff.web import CheckedForm, DbSession, Signed, SignedIn, render
 from bot.casework.evidence import Evidence
 from bot.casework.referrals import (
     OPEN,
+    TRANSITIONS,
     Category,
     Referral,
     ReferralEvent,
@@ -21,9 +23,11 @@ from bot.casework.referrals import (
     add_note,
     change_status,
     claim,
+    find_by_reference,
 )
 from bot.casework.staff import Role, Staff, can_assign, can_see
-from bot.conversation.contacts import Contact, Message, stored_id, utcnow
+from bot.casework.visibility import visible_messages
+from bot.conversation.contacts import Contact, stored_id, utcnow
 from bot.conversation.language import Lang
 from bot.messaging.outbox import enqueue, whatsapp_window_open
 
@@ -54,10 +58,13 @@ def _queue_query(signed: Signed, view: str,
         if filters.get(field):
             query = query.where(getattr(Referral, field) == filters[field])
     if filters.get("district"):
-        query = query.where(col(Referral.location_district).ilike(f"%{filters['district']}%"))
+        # Escaped: a "%" or "_" typed in the box is a character, not a wildcard.
+        query = query.where(col(Referral.location_district).icontains(filters["district"],
+                                                                      autoescape=True))
     if filters.get("q"):
         term = filters["q"].strip()
-        contact_ids = select(Contact.id).where(col(Contact.phone).contains(term.lstrip("0")))
+        contact_ids = select(Contact.id).where(col(Contact.phone).contains(term.lstrip("0"),
+                                                                            autoescape=True))
         query = query.where((col(Referral.reference) == term.upper()) |
                             col(Referral.contact_id).in_(contact_ids))
     # Urgent first ("urgent" sorts after "normal"), then oldest first.
@@ -69,8 +76,8 @@ def _queue_query(signed: Signed, view: str,
 def queue(request: Request, signed: SignedIn, session: DbSession, view: str = "open",
           category: str = "", status: str = "", district: str = "", language: str = "",
           q: str = ""):
-    filters = {"category": category, "status": status, "district": district,
-               "language": language, "q": q}
+    filters = _queue_filters(view, category=category, status=status, district=district,
+                             language=language, q=q)
     referrals = session.exec(_queue_query(signed, view, filters).limit(500)).all()
     sla = timedelta(hours=request.app.state.settings.first_response_hours)
     now = utcnow()
@@ -83,9 +90,22 @@ def queue(request: Request, signed: SignedIn, session: DbSession, view: str = "o
                   languages=list(Lang))
 
 
-def _case(session: Session, signed: Signed, referral_id: int) -> Referral:
-    """The referral if this staff member may see it; 404 otherwise (its existence is private)."""
-    referral = session.get(Referral, referral_id)
+def _queue_filters(view: str, **given: str) -> dict[str, str]:
+    """The queue's query string, checked: a made-up value is a 400, never a 500."""
+    validation.choice(view, "view", VIEWS)
+    return {
+        "category": validation.choice(given["category"], "category", Category, optional=True),
+        "status": validation.choice(given["status"], "status", Status, optional=True),
+        "language": validation.choice(given["language"], "language", Lang, optional=True),
+        "district": validation.text(given["district"], "district", max_length=100),
+        "q": validation.text(given["q"], "q", max_length=validation.MAX_SEARCH),
+    }
+
+
+def _case(session: Session, signed: Signed, reference: str) -> Referral:
+    """The referral if this staff member may see it; 404 otherwise (its existence is private).
+    An old numeric link is not a reference, so it finds nothing."""
+    referral = find_by_reference(session, reference)
     if referral is None or not can_see(signed.staff, referral):
         raise HTTPException(404, "no such case")
     return referral
@@ -99,9 +119,9 @@ def _contact_of(session: Session, referral: Referral) -> Contact:
     return contact
 
 
-@router.get("/cases/{referral_id}")
-def case_page(request: Request, signed: SignedIn, session: DbSession, referral_id: int):
-    referral = _case(session, signed, referral_id)
+@router.get("/cases/{reference}")
+def case_page(request: Request, signed: SignedIn, session: DbSession, reference: str):
+    referral = _case(session, signed, reference)
     contact = _contact_of(session, referral)
     content = request.app.state.bot.content
     language = Lang(referral.language)
@@ -111,8 +131,9 @@ def case_page(request: Request, signed: SignedIn, session: DbSession, referral_i
                                                   Staff.active)).all()
     return render(
         request, "case.html", signed, referral=referral, contact=contact,
-        messages=session.exec(select(Message).where(Message.contact_id == contact_id)
-                              .order_by(col(Message.id))).all(),
+        # Not the whole conversation: another centre's intake and replies stay with it.
+        messages=visible_messages(session, contact_id,
+                                  lambda other: can_see(signed.staff, other)),
         events=session.exec(select(ReferralEvent).where(
             ReferralEvent.referral_id == referral.id).order_by(col(ReferralEvent.id))).all(),
         evidence=session.exec(select(Evidence).where(
@@ -129,80 +150,79 @@ def case_page(request: Request, signed: SignedIn, session: DbSession, referral_i
 
 
 def _next(referral: Referral) -> set[str]:
-    from bot.casework.referrals import TRANSITIONS
-
     return {str(s) for s in TRANSITIONS[Status(referral.status)]}
 
 
-def _back(referral_id: int, flash: str = "") -> RedirectResponse:
+def _back(referral: Referral, flash: str = "") -> RedirectResponse:
     suffix = f"?flash={flash}" if flash else ""
-    return RedirectResponse(f"/staff/cases/{referral_id}{suffix}", status_code=303)
+    return RedirectResponse(f"/staff/cases/{referral.reference}{suffix}", status_code=303)
 
 
-@router.post("/cases/{referral_id}/claim")
-def claim_case(signed: SignedIn, session: DbSession, form: CheckedForm, referral_id: int):
-    _case(session, signed, referral_id)
-    ok = claim(session, referral_id, staff_id=stored_id(signed.staff))
+@router.post("/cases/{reference}/claim")
+def claim_case(signed: SignedIn, session: DbSession, form: CheckedForm, reference: str):
+    referral = _case(session, signed, reference)
+    ok = claim(session, stored_id(referral), staff_id=stored_id(signed.staff))
     session.commit()
-    return _back(referral_id, "" if ok else "taken")
+    return _back(referral, "" if ok else "taken")
 
 
-@router.post("/cases/{referral_id}/assign")
-def assign_case(signed: SignedIn, session: DbSession, form: CheckedForm, referral_id: int):
-    referral = _case(session, signed, referral_id)
+@router.post("/cases/{reference}/assign")
+def assign_case(signed: SignedIn, session: DbSession, form: CheckedForm, reference: str):
+    referral = _case(session, signed, reference)
     if not can_assign(signed.staff, referral):
         raise HTTPException(403, "only a supervisor or admin assigns cases")
-    assignee = session.get(Staff, int(form.get("staff_id") or 0))
-    if assignee is None or assignee.centre != referral.centre:
-        raise HTTPException(400, "assign to a colleague of the case's centre")
+    assignee = session.get(Staff, validation.identifier(form.get("staff_id"), "staff_id"))
+    if assignee is None or assignee.centre != referral.centre or not assignee.active:
+        raise HTTPException(400, "staff_id: assign to an active colleague of the case's centre")
     referral.assignee_id = assignee.id
     add_note(session, referral, actor=f"staff:{signed.staff.id}",
              note=f"assigned to {assignee.name}")
     session.commit()
-    return _back(referral_id)
+    return _back(referral)
 
 
-@router.post("/cases/{referral_id}/status")
-def set_status(signed: SignedIn, session: DbSession, form: CheckedForm, referral_id: int):
-    referral = _case(session, signed, referral_id)
-    target = form.get("to", "")
-    if target not in {str(s) for s in Status}:
-        raise HTTPException(400, "unknown status")
-    referred = form.get("referred_to") or None
+@router.post("/cases/{reference}/status")
+def set_status(signed: SignedIn, session: DbSession, form: CheckedForm, reference: str):
+    referral = _case(session, signed, reference)
+    target = validation.choice(form.get("to"), "to", Status)
+    referred = validation.choice(form.get("referred_to"), "referred_to", ReferredTo,
+                                 optional=True)
+    reason = validation.text(form.get("reason"), "reason", max_length=validation.MAX_REASON)
     try:
         change_status(session, referral, Status(target), actor=f"staff:{signed.staff.id}",
-                      note=form.get("reason", ""),
-                      referred_to=ReferredTo(referred) if referred else None)
-    except (TransitionError, ValueError) as error:
+                      note=reason, referred_to=ReferredTo(referred) if referred else None)
+    except TransitionError as error:
         raise HTTPException(400, str(error)) from error
     session.commit()
-    return _back(referral_id)
+    return _back(referral)
 
 
-@router.post("/cases/{referral_id}/note")
-def note(signed: SignedIn, session: DbSession, form: CheckedForm, referral_id: int):
-    referral = _case(session, signed, referral_id)
-    text = form.get("note", "").strip()
-    if not text:
-        raise HTTPException(400, "the note is empty")
+@router.post("/cases/{reference}/note")
+def note(signed: SignedIn, session: DbSession, form: CheckedForm, reference: str):
+    referral = _case(session, signed, reference)
+    text = validation.text(form.get("note"), "note", max_length=validation.MAX_NOTE,
+                           required=True)
     add_note(session, referral, actor=f"staff:{signed.staff.id}", note=text,
-             for_worker=form.get("for_worker") == "on")
+             for_worker=validation.choice(form.get("for_worker"), "for_worker", {"on"},
+                                          optional=True) == "on")
     session.commit()
-    return _back(referral_id)
+    return _back(referral)
 
 
-@router.post("/cases/{referral_id}/reply")
+@router.post("/cases/{reference}/reply")
 def reply(request: Request, signed: SignedIn, session: DbSession, form: CheckedForm,
-          referral_id: int):
-    referral = _case(session, signed, referral_id)
+          reference: str):
+    referral = _case(session, signed, reference)
     contact = _contact_of(session, referral)
     content = request.app.state.bot.content
-    canned = form.get("canned", "")
+    canned = validation.choice(form.get("canned"), "canned",
+                               [key for key in content.ui if key.startswith("canned_")],
+                               optional=True)
     body = (content.text(canned, Lang(referral.language), reference=referral.reference)
-            if canned.startswith("canned_") and canned in content.ui
-            else form.get("body", "").strip())
+            if canned else validation.text(form.get("body"), "body",
+                                           max_length=validation.MAX_MESSAGE))
     if not body:
-        raise HTTPException(400, "write a reply or choose a canned one")
+        raise HTTPException(400, "body: write a reply or choose a canned one")
     template = None
     if referral.channel == "whatsapp" and not whatsapp_window_open(session, stored_id(contact)):
         template = request.app.state.settings.twilio_whatsapp_template_sid
@@ -213,15 +233,17 @@ def reply(request: Request, signed: SignedIn, session: DbSession, form: CheckedF
             referral_id=referral.id, template_sid=template, language=referral.language)
     add_note(session, referral, actor=f"staff:{signed.staff.id}", note=f"replied: {body}")
     session.commit()
-    return _back(referral_id, "sent")
+    return _back(referral, "sent")
 
 
-@router.get("/evidence/{evidence_id}")
-def evidence_file(request: Request, signed: SignedIn, session: DbSession, evidence_id: int):
+@router.get("/cases/{reference}/evidence/{evidence_id}")
+def evidence_file(request: Request, signed: SignedIn, session: DbSession, reference: str,
+                  evidence_id: validation.PathId):
+    """A file of this case: the id alone opens nothing, it must belong to the case named."""
+    referral = _case(session, signed, reference)
     item = session.get(Evidence, evidence_id)
-    if item is None or item.referral_id is None or item.status != "stored":
+    if item is None or item.referral_id != referral.id or item.status != "stored":
         raise HTTPException(404, "no such file")
-    _case(session, signed, item.referral_id)
     root = Path(request.app.state.settings.evidence_dir).resolve()
     path = Path(item.path).resolve()
     if root not in path.parents:

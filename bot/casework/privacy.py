@@ -3,12 +3,13 @@
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, update
+from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
 
 from bot.casework.evidence import Evidence
 from bot.casework.referrals import OPEN, Referral, ReferralEvent
 from bot.conversation.contacts import Contact, Message, utcnow
+from bot.db import checkpoint_sqlite, session_scope
 from bot.messaging.outbox import Outbox
 
 ERASED = ""
@@ -50,4 +51,15 @@ def forget_contact(session: Session, phone: str) -> dict[str, int]:
     counts["messages"] = session.exec(
         delete(Message).where(col(Message.contact_id) == contact.id)).rowcount or 0
     session.delete(contact)
+    return counts
+
+
+def forget_and_scrub(engine: Engine, phone: str) -> dict[str, int]:
+    """forget_contact, committed, then the erased rows scrubbed from the files too: on SQLite
+    (secure_delete zeroes the freed pages) the write-ahead log still holds the old pages until
+    a checkpoint, so one runs now. On PostgreSQL, VACUUM does this (README)."""
+    with session_scope(engine) as session:
+        counts = forget_contact(session, phone)
+    if counts:
+        checkpoint_sqlite(engine)
     return counts

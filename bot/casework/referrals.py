@@ -224,3 +224,18 @@ def latest_note_for_worker(session: Session, referral_id: int) -> ReferralEvent 
              .where(ReferralEvent.referral_id == referral_id, ReferralEvent.for_worker)
              .order_by(col(ReferralEvent.id).desc()))
     return session.exec(query).first()
+
+
+def is_reference(text: str) -> bool:
+    """Shaped like a reference new_reference() makes: a database id never is."""
+    return len(text) == REFERENCE_LENGTH and all(c in REFERENCE_ALPHABET for c in text)
+
+
+def find_by_reference(session: Session, reference: str) -> Referral | None:
+    """The referral with this reference (any letter case); None for anything else. Links use
+    the reference, not the id: SQLite reuses a deleted row's id, while a reference comes back
+    only by chance (one in 113 million), and it cannot be guessed by counting."""
+    candidate = reference.strip().upper()
+    if not is_reference(candidate):
+        return None
+    return session.exec(select(Referral).where(Referral.reference == candidate)).first()

@@ -17,7 +17,9 @@ from bot.messaging.outbox import send_due, twilio_sender, wait_for_work
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-INTERVAL_SECONDS = 10.0
+# A late answer queued by another process (serve --workers N) waits at most this long; one
+# queued in this process wakes the worker at once. An idle round is three indexed queries.
+INTERVAL_SECONDS = 2.0
 RETENTION_EVERY_SECONDS = 3600.0
 
 

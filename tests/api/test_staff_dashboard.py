@@ -56,7 +56,7 @@ def test_staff_post_without_csrf_token_is_refused(app, db):
     make_staff(db, "ayesha@mrc.example")
     case = make_case(db)
     client, _ = signed_in(app, "ayesha@mrc.example")
-    assert client.post(f"/staff/cases/{case}/claim", data={}).status_code == 403
+    assert client.post(f"/staff/cases/{case.reference}/claim", data={}).status_code == 403
 
 
 def test_staff_logout_ends_the_session(app, db):
@@ -82,16 +82,17 @@ def test_caseworker_sees_only_own_centre_in_queue(app, db):
     mine, other = make_case(db, centre="mrc-lahore"), make_case(db, centre="mrc-peshawar")
     client, _ = signed_in(app, "ayesha@mrc.example")
     page = client.get("/staff/queue").text
-    assert f"/staff/cases/{mine}" in page and f"/staff/cases/{other}" not in page
+    assert f"/staff/cases/{mine.reference}" in page
+    assert f"/staff/cases/{other.reference}" not in page
 
 
 def test_caseworker_cannot_open_another_centres_case_by_url(app, db):
     make_staff(db, "ayesha@mrc.example", centre="mrc-lahore")
     other = make_case(db, centre="mrc-peshawar")
     client, csrf = signed_in(app, "ayesha@mrc.example")
-    assert client.get(f"/staff/cases/{other}").status_code == 404
-    assert client.post(f"/staff/cases/{other}/claim", data={"csrf_token": csrf}).status_code \
-        == 404
+    assert client.get(f"/staff/cases/{other.reference}").status_code == 404
+    assert client.post(f"/staff/cases/{other.reference}/claim",
+                       data={"csrf_token": csrf}).status_code == 404
 
 
 def test_caseworker_cannot_download_another_centres_evidence(app, db, settings):
@@ -101,24 +102,25 @@ def test_caseworker_cannot_download_another_centres_evidence(app, db, settings):
     path = settings.evidence_dir / "1.jpg"
     path.write_bytes(b"jpeg")
     with session_scope(db) as session:
-        referral = session.get(Referral, other)
-        evidence = Evidence(contact_id=referral.contact_id, referral_id=other, url="x",
+        referral = session.get(Referral, other.id)
+        evidence = Evidence(contact_id=referral.contact_id, referral_id=other.id, url="x",
                             content_type="image/jpeg", status="stored", path=str(path))
         session.add(evidence)
         session.flush()
         evidence_id = evidence.id
+    url = f"/staff/cases/{other.reference}/evidence/{evidence_id}"
     client, _ = signed_in(app, "ayesha@mrc.example")
-    assert client.get(f"/staff/evidence/{evidence_id}").status_code == 404
+    assert client.get(url).status_code == 404
     make_staff(db, "bilal@mrc.example", centre="mrc-peshawar")
     peshawar, _ = signed_in(app, "bilal@mrc.example")
-    assert peshawar.get(f"/staff/evidence/{evidence_id}").content == b"jpeg"
+    assert peshawar.get(url).content == b"jpeg"
 
 
 def test_admin_sees_every_centre(app, db):
     make_staff(db, "admin@mrc.example", role=Role.ADMIN)
     other = make_case(db, centre="mrc-peshawar")
     client, _ = signed_in(app, "admin@mrc.example")
-    assert client.get(f"/staff/cases/{other}").status_code == 200
+    assert client.get(f"/staff/cases/{other.reference}").status_code == 200
 
 
 def test_claim_then_second_claim_is_told_it_is_taken(app, db):
@@ -127,8 +129,8 @@ def test_claim_then_second_claim_is_told_it_is_taken(app, db):
     case = make_case(db)
     first, csrf1 = signed_in(app, "ayesha@mrc.example")
     second, csrf2 = signed_in(app, "bilal@mrc.example")
-    first.post(f"/staff/cases/{case}/claim", data={"csrf_token": csrf1})
-    response = second.post(f"/staff/cases/{case}/claim", data={"csrf_token": csrf2})
+    first.post(f"/staff/cases/{case.reference}/claim", data={"csrf_token": csrf1})
+    response = second.post(f"/staff/cases/{case.reference}/claim", data={"csrf_token": csrf2})
     assert "Someone else already holds this case" in response.text
 
 
@@ -136,20 +138,20 @@ def test_status_change_with_reason_is_on_the_timeline(app, db):
     make_staff(db, "ayesha@mrc.example")
     case = make_case(db)
     client, csrf = signed_in(app, "ayesha@mrc.example")
-    client.post(f"/staff/cases/{case}/status",
+    client.post(f"/staff/cases/{case.reference}/status",
                 data={"csrf_token": csrf, "to": "referred", "referred_to": "protector",
                       "reason": "agent is licensed in Lahore"})
     with Session(db) as session:
-        referral = session.get(Referral, case)
+        referral = session.get(Referral, case.id)
         assert (referral.status, referral.referred_to) == ("referred", "protector")
-    assert "agent is licensed in Lahore" in client.get(f"/staff/cases/{case}").text
+    assert "agent is licensed in Lahore" in client.get(f"/staff/cases/{case.reference}").text
 
 
 def test_disallowed_status_change_gets_400(app, db):
     make_staff(db, "ayesha@mrc.example")
     case = make_case(db)
     client, csrf = signed_in(app, "ayesha@mrc.example")
-    response = client.post(f"/staff/cases/{case}/status",
+    response = client.post(f"/staff/cases/{case.reference}/status",
                            data={"csrf_token": csrf, "to": "resolved", "reason": "x"})
     assert response.status_code == 400
 
@@ -159,23 +161,24 @@ def test_supervisor_assigns_within_centre_caseworker_cannot(app, db):
     worker = make_staff(db, "ayesha@mrc.example")
     case = make_case(db)
     caseworker, csrf = signed_in(app, "ayesha@mrc.example")
-    assert caseworker.post(f"/staff/cases/{case}/assign",
+    assert caseworker.post(f"/staff/cases/{case.reference}/assign",
                            data={"csrf_token": csrf, "staff_id": worker}).status_code == 403
     supervisor, csrf = signed_in(app, "sara@mrc.example")
-    supervisor.post(f"/staff/cases/{case}/assign", data={"csrf_token": csrf, "staff_id": worker})
+    supervisor.post(f"/staff/cases/{case.reference}/assign",
+                    data={"csrf_token": csrf, "staff_id": worker})
     with Session(db) as session:
-        assert session.get(Referral, case).assignee_id == worker
+        assert session.get(Referral, case.id).assignee_id == worker
 
 
 def test_reply_is_queued_in_the_outbox_with_a_canned_text(app, db, content):
     make_staff(db, "ayesha@mrc.example")
     case = make_case(db)
     client, csrf = signed_in(app, "ayesha@mrc.example")
-    client.post(f"/staff/cases/{case}/reply", data={"csrf_token": csrf,
+    client.post(f"/staff/cases/{case.reference}/reply", data={"csrf_token": csrf,
                                                      "canned": "canned_send_documents"})
     with Session(db) as session:
         [item] = session.exec(select(Outbox)).all()
-        reference = session.get(Referral, case).reference
+        reference = case.reference
     assert item.body == content.text("canned_send_documents", "ur-Latn", reference=reference)
     assert item.status == "queued" and item.template_sid is None
 
@@ -191,12 +194,12 @@ def test_reply_outside_whatsapp_window_needs_a_template(app, db, settings):
         for message in session.exec(select(Message)):
             message.created_at = utcnow() - timedelta(hours=30)
     client, csrf = signed_in(app, "ayesha@mrc.example")
-    assert "only allows an approved template" in client.get(f"/staff/cases/{case}").text
-    response = client.post(f"/staff/cases/{case}/reply", data={"csrf_token": csrf,
+    assert "only allows an approved template" in client.get(f"/staff/cases/{case.reference}").text
+    response = client.post(f"/staff/cases/{case.reference}/reply", data={"csrf_token": csrf,
                                                                 "body": "salam"})
     assert response.status_code == 409
     settings.twilio_whatsapp_template_sid = "HX" + "0" * 32
-    client.post(f"/staff/cases/{case}/reply", data={"csrf_token": csrf, "body": "salam"})
+    client.post(f"/staff/cases/{case.reference}/reply", data={"csrf_token": csrf, "body": "salam"})
     with Session(db) as session:
         item = session.exec(select(Outbox)).one()
     assert item.template_sid == settings.twilio_whatsapp_template_sid
@@ -206,8 +209,8 @@ def test_note_for_worker_is_marked(app, db):
     make_staff(db, "ayesha@mrc.example")
     case = make_case(db)
     client, csrf = signed_in(app, "ayesha@mrc.example")
-    client.post(f"/staff/cases/{case}/note", data={"csrf_token": csrf, "note": "We called OPF",
-                                                    "for_worker": "on"})
+    client.post(f"/staff/cases/{case.reference}/note",
+                data={"csrf_token": csrf, "note": "We called OPF", "for_worker": "on"})
     with Session(db) as session:
         note = session.exec(select(ReferralEvent).where(ReferralEvent.for_worker)).one()
     assert note.note == "We called OPF"
@@ -221,7 +224,7 @@ def test_queue_search_by_reference_and_overdue_flag(app, db):
 
         from bot.conversation.contacts import utcnow
 
-        referral = session.get(Referral, case)
+        referral = session.get(Referral, case.id)
         referral.created_at = utcnow() - timedelta(hours=72)
         reference = referral.reference
     client, _ = signed_in(app, "ayesha@mrc.example")
@@ -279,7 +282,7 @@ def test_case_page_says_why_the_case_went_to_its_centre(app, db):
     case = make_case(db, centre="mrc-lahore", location_country="Saudi Arabia",
                      priority="urgent", phone="+923001113333")
     client, _ = signed_in(app, "ayesha@mrc.example")
-    page = client.get(f"/staff/cases/{case}").text
+    page = client.get(f"/staff/cases/{case.reference}").text
     assert "home district gujrat is served by Migrant Resource Centre, Lahore" in page
     assert "Abroad in: Saudi Arabia" in page and "URGENT" in page
 
@@ -289,5 +292,6 @@ def test_queue_lists_urgent_cases_first(app, db):
     older = make_case(db, centre="mrc-lahore", phone="+923001114444")
     urgent = make_case(db, centre="mrc-lahore", phone="+923001115555", priority="urgent")
     client, _ = signed_in(app, "ayesha@mrc.example")
-    page = client.get("/staff/queue?view=all").text
-    assert page.index(f"/staff/cases/{urgent}") < page.index(f"/staff/cases/{older}")
+    page = client.get("/staff/queue?view=open").text
+    assert page.index(f"/staff/cases/{urgent.reference}") < \
+        page.index(f"/staff/cases/{older.reference}")

@@ -1,15 +1,18 @@
 """Retention and the right to be forgotten."""
 
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, func, select
 
 from bot.casework.evidence import Evidence
-from bot.casework.privacy import apply_retention, forget_contact
+from bot.casework.privacy import apply_retention, forget_and_scrub, forget_contact
 from bot.casework.referrals import Referral, ReferralEvent, Status, change_status
 from bot.conversation.contacts import Contact, Message, utcnow
 from bot.conversation.inbox import receive
-from bot.db import session_scope
+from bot.db import get_engine, session_scope
 from tests.factories import inbound
 
 
@@ -72,3 +75,48 @@ def test_forget_erases_everything_about_a_person(db, bot, tmp_path):
 def test_forget_unknown_number_changes_nothing(db):
     with session_scope(db) as session:
         assert forget_contact(session, "+920000000999") == {}
+
+
+def test_forget_leaves_no_trace_in_the_sqlite_files(db, bot, database_url):
+    """secure_delete zeroes the freed pages and the checkpoint empties the write-ahead log: the
+    raw bytes of the database and its -wal file no longer hold the number or the story."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's files are the server's; VACUUM is the README's advice there")
+    phone = "+923009871234"  # used by no other test: the shared file must not hold it already
+    story = "Qadeer Overseas ne mera passport rakh liya"
+    file_complaint(db, bot, "+923002222222")  # someone who stays: pages are not emptied
+    for answer in ["5", "haan", "1", story, "skip", "skip", "Lahore", "1", "1"]:
+        receive(db, bot, inbound(answer, phone=phone))
+    file_complaint(db, bot, "+923003333333")
+    path = Path(make_url(database_url).database)
+    wal = path.with_name(path.name + "-wal")
+    assert phone.encode() in path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert forget_and_scrub(db, phone)["referrals"] == 1
+    raw = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert phone[1:].encode() not in raw and story.encode() not in raw
+
+
+def test_sqlite_connections_overwrite_deleted_rows(tmp_path):
+    """Every connection asks for secure_delete (some SQLite builds default to it, most do not;
+    a build that does would hide a missing PRAGMA from the test above)."""
+    executed: list[str] = []
+
+    class Cursor:
+        def execute(self, sql: str) -> None:
+            executed.append(sql)
+
+        def close(self) -> None:
+            pass
+
+    class Connection:
+        isolation_level = ""
+
+        def cursor(self) -> Cursor:
+            return Cursor()
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    ours = [fn for fn in engine.pool.dispatch.connect if fn.__name__ == "_on_connect"]
+    assert ours, "bot.db no longer prepares SQLite connections in _on_connect"
+    for on_connect in ours:
+        on_connect(Connection(), None)
+    assert "PRAGMA secure_delete=ON" in executed

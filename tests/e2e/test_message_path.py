@@ -12,7 +12,7 @@ from bot.conversation.contacts import Message
 from bot.conversation.language import Lang, detect
 from bot.settings import PROJECT_ROOT
 from tests.e2e.conftest import AppServer, RasaServer, e2e_settings
-from tests.factories import signed, twilio_form
+from tests.factories import new_sid, signed, twilio_form
 
 pytestmark = pytest.mark.rasa
 
@@ -57,11 +57,12 @@ def test_e2e_each_language_is_answered_in_that_language(app_server, db, text, la
 
 
 def test_e2e_duplicate_message_sid_is_answered_once(app_server, db):
-    first = send(app_server, "protector kahan hota hai", "whatsapp:+923001230004", sid="SMdup1")
-    second = send(app_server, "protector kahan hota hai", "whatsapp:+923001230004", sid="SMdup1")
+    sid = new_sid()
+    first = send(app_server, "protector kahan hota hai", "whatsapp:+923001230004", sid=sid)
+    second = send(app_server, "protector kahan hota hai", "whatsapp:+923001230004", sid=sid)
     assert first == second
     with Session(db) as session:
-        assert len(session.exec(select(Message).where(Message.sid == "SMdup1")).all()) == 1
+        assert len(session.exec(select(Message).where(Message.sid == sid)).all()) == 1
 
 
 def test_e2e_bad_signature_is_refused(app_server):
