@@ -30,14 +30,16 @@ ACCOUNT = "AC" + "b" * 32
 RASA_PORT, FIRST_APP_PORT = 5916, 8921
 
 
-def start_instance(port: int, database_url: str, twilio_url: str) -> subprocess.Popen:
+def start_instance(port: int, database_url: str, twilio_url: str,
+                   workers: int) -> subprocess.Popen:
     env = os.environ | {
         "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
         "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT,
         "TWILIO_SMS_FROM": "+14155550100", "TWILIO_WHATSAPP_FROM": "whatsapp:+14155550100",
         "TWILIO_API_BASE_URL": twilio_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "rahnuma"), "serve",
-                                "--port", str(port)], env=env, cwd=PROJECT_ROOT,
+                                "--port", str(port), "--workers", str(workers)], env=env,
+                               cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -58,13 +60,13 @@ def fresh_postgres(base_url: str) -> str:
     return f"{base_url}{separator}options=-csearch_path%3D{schema}"
 
 
-def rush(name: str, database_url: str, instances: int, texts: list[str], twilio_url: str,
-         rate: float, seconds: float) -> dict:
+def rush(name: str, database_url: str, instances: int, workers: int, texts: list[str],
+         twilio_url: str, rate: float, seconds: float) -> dict:
     ports = [FIRST_APP_PORT + i for i in range(instances)]
     apps = []
     try:
         for port in ports:  # one after the other: each migrates (a no-op after the first)
-            apps.append(start_instance(port, database_url, twilio_url))
+            apps.append(start_instance(port, database_url, twilio_url, workers))
         urls = [f"http://127.0.0.1:{port}/webhooks/twilio" for port in ports]
         result = run_load(urls, TOKEN, database_url, texts, rate=rate, seconds=seconds,
                           drain_seconds=90)
@@ -96,13 +98,16 @@ def main() -> None:
         wait_until_ready(f"http://127.0.0.1:{RASA_PORT}", rasa)
         tmp = Path("/tmp") / f"rahnuma-bench-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
-        setups = [("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1)]
+        # (name, database, instances, app processes per instance)
+        setups = [("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1, 1)]
         if _reachable(args.postgres):
-            setups += [("postgresql, 1 instance", fresh_postgres(args.postgres), 1),
-                       ("postgresql, 2 instances", fresh_postgres(args.postgres), 2)]
-        for name, url, instances in setups:
+            setups += [("postgresql, 1 instance", fresh_postgres(args.postgres), 1, 1),
+                       ("postgresql, 2 instances", fresh_postgres(args.postgres), 2, 1),
+                       ("postgresql, 1 instance --workers 2", fresh_postgres(args.postgres),
+                        1, 2)]
+        for name, url, instances, workers in setups:
             print(f"rush hour: {name} at {args.rate:g}/s for {args.seconds:g} s", flush=True)
-            results.append(rush(name, url, instances, texts, twilio_url, args.rate,
+            results.append(rush(name, url, instances, workers, texts, twilio_url, args.rate,
                                 args.seconds))
     finally:
         stop(rasa)
