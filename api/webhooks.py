@@ -31,9 +31,16 @@ router = APIRouter()
 MAX_MEDIA = 10
 NO_OUTBOX_BUDGET_SECONDS = 12.0
 # Answers run here, not in the request's thread pool: one that outlives its request (past the
-# reply budget) keeps running to the outbox. Past a handful of threads, more only queue on the
-# contact and database locks.
-_ANSWER_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="answer")
+# reply budget) keeps running to the outbox. Few threads on purpose: answering is CPU and
+# database-lock bound, and every extra answering thread takes the GIL and SQLite's write lock
+# from the deliveries waiting to be stored and acknowledged (measured: with 8, acknowledgements
+# at 55 messages/s waited 8 s for the write lock).
+_ANSWER_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer")
+# Storing deliveries: a few threads taking requests in arrival order. With a thread each (up to
+# 40), they fought over SQLite's write lock by polling, and its holder waited for the GIL.
+_STORE_POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="store")
+# More answers than this waiting for the pool: a new one is acknowledged at once (late).
+BACKLOG_TO_ACK_AT_ONCE = 8
 PHONE = re.compile(r"^\+?[0-9]{6,16}$")
 
 
@@ -102,13 +109,21 @@ async def _receive_within(pool: Executor, db: DbEngine, bot: Engine, inbound: In
     TwiML and let the answer go through the outbox: Twilio gives up after 15 s, and a busy
     instance must not make every sender wait for the queue ahead of them."""
     loop = asyncio.get_running_loop()
-    accepted = await run_in_threadpool(accept, db, inbound,
-                                       rate_limit=bot.rate_limit_per_minute)
+    accepted = await loop.run_in_executor(
+        _STORE_POOL, partial(accept, db, inbound, rate_limit=bot.rate_limit_per_minute))
     if accepted is None:  # a retry: the first copy's answer, or this copy takes over
         wait = max(deadline - time.perf_counter(), 0.0)
         return await run_in_threadpool(partial(follow_duplicate, db, bot, inbound, wait=wait))
     ticket = ReplyTicket()
     answering = loop.run_in_executor(pool, answer, db, bot, inbound, accepted, ticket)
+    _backlog.count += 1
+    answering.add_done_callback(_backlog.done)
+    if _backlog.count > BACKLOG_TO_ACK_AT_ONCE and ticket.give_up():
+        # Answers are queueing: this one cannot be ready within the budget; waiting for it
+        # would only hold the acknowledgement (and Twilio's connection) for nothing.
+        LATE_ANSWERS.inc()
+        answering.add_done_callback(_log_failure)
+        return Received([], late=True)
     try:
         return await asyncio.wait_for(asyncio.shield(answering),
                                       max(deadline - time.perf_counter(), 0.0))
@@ -118,6 +133,18 @@ async def _receive_within(pool: Executor, db: DbEngine, bot: Engine, inbound: In
         LATE_ANSWERS.inc()
         answering.add_done_callback(_log_failure)
         return Received([], late=True)
+
+
+class _Backlog:
+    """Answers submitted and not finished, counted on the event loop (no lock needed)."""
+
+    count = 0
+
+    def done(self, _future: asyncio.Future) -> None:
+        self.count -= 1
+
+
+_backlog = _Backlog()
 
 
 def _log_failure(done: asyncio.Future) -> None:

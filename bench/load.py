@@ -20,6 +20,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+ACCOUNT_SID = "AC" + "b" * 32  # the account the bench's app instances are configured with
+
+
 def new_sid() -> str:
     return f"SM{uuid.uuid4().hex}"  # Twilio's shape: the webhook refuses any other
 
@@ -29,7 +32,7 @@ def signed(url: str, token: str, body: str, sid: str, index: int,
     sender = f"whatsapp:+9232{index % senders:08d}" if index % 3 else \
         f"+9233{index % senders:08d}"
     form = {"From": sender, "To": "+14155550100", "Body": body, "NumMedia": "0",
-            "MessageSid": sid}
+            "MessageSid": sid, "AccountSid": ACCOUNT_SID}
     signature = RequestValidator(token).compute_signature(url, form)
     return urlencode(form).encode(), {"X-Twilio-Signature": signature,
                                       "Content-Type": "application/x-www-form-urlencoded"}
@@ -41,18 +44,21 @@ async def _run(urls: list[str], token: str, texts: list[str], rate: float, secon
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     sids: list[str] = []
+    acknowledged: set[str] = set()  # answered 200 at least once: Twilio considers it delivered
     tasks = []
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        async def deliver(url: str, payload: bytes, headers: dict) -> None:
+        async def deliver(url: str, payload: bytes, headers: dict, sid: str) -> None:
             started = time.perf_counter()
             try:
                 response = await client.post(url, content=payload, headers=headers)
                 status = response.status_code
             except httpx.HTTPError:
-                status = 0  # Twilio would count this delivery as failed
+                status = 0  # a failed delivery: Twilio would try it again
             latencies.append((time.perf_counter() - started) * 1000)
             statuses[status] = statuses.get(status, 0) + 1
+            if status == 200:
+                acknowledged.add(sid)
 
         start = time.perf_counter()
         count = int(rate * seconds)
@@ -62,15 +68,15 @@ async def _run(urls: list[str], token: str, texts: list[str], rate: float, secon
             sids.append(sid)
             url = urls[index % len(urls)]  # a load balancer in front of the instances
             payload, headers = signed(url, token, texts[index % len(texts)], sid, index)
-            tasks.append(asyncio.create_task(deliver(url, payload, headers)))
+            tasks.append(asyncio.create_task(deliver(url, payload, headers, sid)))
             if rng.random() < retry_share:  # Twilio retrying the same delivery
                 tasks.append(asyncio.create_task(deliver(urls[(index + 1) % len(urls)],
                                                          *_resigned(urls, index, token, texts,
-                                                                    sid))))
+                                                                    sid), sid)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
-    return {"sids": sids, "latencies": latencies, "statuses": statuses, "elapsed": elapsed,
-            "deliveries": len(tasks), "wall_start": time.time() - elapsed}
+    return {"sids": sids, "acknowledged": acknowledged, "latencies": latencies,
+            "statuses": statuses, "elapsed": elapsed, "deliveries": len(tasks)}
 
 
 def _resigned(urls: list[str], index: int, token: str, texts: list[str],
@@ -87,7 +93,8 @@ def run_load(urls: str | list[str], token: str, database_url: str, texts: list[s
     answers to leave through the outbox, and count what happened to every message."""
     urls = [urls] if isinstance(urls, str) else urls
     result = asyncio.run(_run(urls, token, texts, rate, seconds, retry_share))
-    outcome = settle(database_url, set(result["sids"]), drain_seconds)
+    outcome = settle(database_url, result["acknowledged"], drain_seconds)
+    outcome["never_acknowledged"] = len(set(result["sids"]) - result["acknowledged"])
     latencies = result["latencies"]
     return {"load_rate_per_s": rate, "load_seconds": seconds, "load_instances": len(urls),
             "load_messages": len(result["sids"]),
@@ -114,6 +121,7 @@ def settle(database_url: str, sids: set[str], drain_seconds: float) -> dict:
     delays = [row["answered"] - row["received"] for row in rows.values()
               if row["answered"] is not None]
     late = sum(1 for row in rows.values() if row["via_outbox"])
+    # Lost: acknowledged (Twilio would not retry) yet not stored.
     return {"lost": len(sids - set(rows)),
             "duplicated": sum(1 for row in rows.values() if row["copies"] > 1 or row["twice"]),
             "answered": len(delays), "unanswered": len(rows) - len(delays),

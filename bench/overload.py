@@ -19,14 +19,13 @@ import yaml
 from sqlalchemy import text
 
 from bench import fake_twilio
-from bench.load import run_load
+from bench.load import ACCOUNT_SID, run_load
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
 from bot.db import get_engine
 from bot.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 TOKEN = "bench-auth-token"
-ACCOUNT = "AC" + "b" * 32
 RASA_PORT, FIRST_APP_PORT = 5916, 8921
 
 
@@ -34,7 +33,7 @@ def start_instance(port: int, database_url: str, twilio_url: str,
                    workers: int) -> subprocess.Popen:
     env = os.environ | {
         "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
-        "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_SMS_FROM": "+14155550100", "TWILIO_WHATSAPP_FROM": "whatsapp:+14155550100",
         "TWILIO_API_BASE_URL": twilio_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "rahnuma"), "serve",
@@ -128,8 +127,8 @@ def write(results: list[dict], rate: float, seconds: float) -> None:
     (RESULTS / "overload.json").write_text(json.dumps(results, indent=2) + "\n")
     keys = ["load_achieved_rate_per_s", "load_webhook_p50_ms", "load_webhook_p99_ms",
             "load_webhook_max_ms", "load_http_statuses", "answered", "answered_late_via_outbox",
-            "unanswered", "lost", "duplicated", "reply_delay_p50_s", "reply_delay_p99_s",
-            "reply_delay_max_s", "answer_rate_per_s", "targets"]
+            "unanswered", "lost", "never_acknowledged", "duplicated", "reply_delay_p50_s",
+            "reply_delay_p99_s", "reply_delay_max_s", "answer_rate_per_s", "targets"]
     lines = ["# Rush hour", "", f"{rate:g} signed messages a second for {seconds:g} s (10% "
              "delivered twice, as Twilio retries), real Rasa, a local stand-in for Twilio's "
              "REST API for answers sent through the outbox; 2 cores for everything.", "",

@@ -61,6 +61,9 @@ def configure_logging(level: int = logging.INFO) -> None:
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request at INFO: one line per NLU parse and per Twilio call is noise
+    # at a cost (JSON formatting on the hot path); failures still surface as warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     access = logging.getLogger(ACCESS_LOGGER)
     if not any(isinstance(f, DropQueryString) for f in access.filters):
         access.addFilter(DropQueryString())

@@ -361,13 +361,15 @@ def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage,
 
 
 def _lock_contact(session: Session, contact_id: int) -> Contact:
-    """Two messages from one person are answered one after the other, never interleaved."""
+    """Two messages from one person are answered one after the other, never interleaved.
+    PostgreSQL: FOR NO KEY UPDATE, so storing this person's next message (which only takes
+    a key-share lock on the contact) never waits for an answer in progress."""
     return _stored(session, Contact, contact_id, lock=True)
 
 
 def _stored(session: Session, model: type[_Model], id_: int, *, lock: bool = False) -> _Model:
     """A row accept() committed for this delivery: the message, or its contact."""
-    row = session.get(model, id_, with_for_update=lock)
+    row = session.get(model, id_, with_for_update={"key_share": True} if lock else None)
     if row is None:  # committed before the answer began: only a deletion since removes it
         raise LookupError(f"{model.__name__} {id_} is no longer in the database")
     return row

@@ -13,7 +13,7 @@ from bot.casework.privacy import apply_retention
 from bot.conversation.engine import Engine, build_engine
 from bot.conversation.inbox import answer_unanswered
 from bot.db import get_engine, session_scope
-from bot.messaging.outbox import send_due, twilio_sender, wait_for_work
+from bot.messaging.outbox import Sender, send_due, twilio_sender, wait_for_work
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,30 +23,44 @@ INTERVAL_SECONDS = 2.0
 RETENTION_EVERY_SECONDS = 3600.0
 
 
-def run_once(settings: Settings, bot: Engine | None = None) -> int:
+def _credentials(settings: Settings) -> tuple[str, str] | None:
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        return settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value()
+    return None
+
+
+def _sender(settings: Settings) -> Sender | None:
+    """Built once per worker: a Twilio client per round cost more CPU than the round."""
+    auth = _credentials(settings)
+    if auth is None:
+        return None
+    return twilio_sender(*auth, sms_from=settings.twilio_sms_from,
+                         whatsapp_from=settings.twilio_whatsapp_from,
+                         api_base_url=settings.twilio_api_base_url,
+                         timeout=settings.twilio_http_timeout_seconds)
+
+
+def run_once(settings: Settings, bot: Engine | None = None,
+             sender: Sender | None = None) -> int:
     """One round: answer abandoned messages (when an engine is given), send due outbox
     messages, fetch pending evidence. Returns items done."""
     db = get_engine(settings.database_url)
     done = answer_unanswered(db, bot) if bot is not None else 0
-    auth = None
-    if settings.twilio_account_sid and settings.twilio_auth_token:
-        auth = (settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value())
-        done += send_due(db, twilio_sender(
-            *auth, sms_from=settings.twilio_sms_from,
-            whatsapp_from=settings.twilio_whatsapp_from,
-            api_base_url=settings.twilio_api_base_url,
-            timeout=settings.twilio_http_timeout_seconds))
-    done += fetch_pending(db, directory=settings.evidence_dir, auth=auth,
+    sender = sender or _sender(settings)
+    if sender is not None:
+        done += send_due(db, sender)
+    done += fetch_pending(db, directory=settings.evidence_dir, auth=_credentials(settings),
                           twilio_stand_in=settings.twilio_api_base_url)
     return done
 
 
 def run_forever(settings: Settings, stop: threading.Event, bot: Engine | None = None) -> None:
     bot = bot or build_engine(settings)
+    sender = _sender(settings)
     last_retention = 0.0
     while not stop.is_set():
         try:
-            run_once(settings, bot)
+            run_once(settings, bot, sender)
             if time.monotonic() - last_retention > RETENTION_EVERY_SECONDS:
                 with session_scope(get_engine(settings.database_url)) as session:
                     apply_retention(session, days=settings.retention_days)

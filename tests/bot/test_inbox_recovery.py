@@ -159,3 +159,23 @@ def test_without_rest_credentials_a_slow_answer_still_comes_in_the_twiml(setting
     client = TestClient(create_app(settings, slow_bot(bot, 0.6)))
     response = post(client, twilio_form("fees"))
     assert "<Message>" in response.text and outbox_bodies(db) == []
+
+
+def test_with_answers_queueing_a_delivery_is_acknowledged_without_waiting(settings, bot, db,
+                                                                        fake_nlu, monkeypatch):
+    """A backlog of answers means this one cannot be ready in time: acknowledge at once."""
+    from api import webhooks
+
+    monkeypatch.setattr(webhooks, "BACKLOG_TO_ACK_AT_ONCE", 0)
+    fake_nlu.teach("fees", "ask_fees")
+    settings = settings.model_copy(update={"reply_budget_seconds": 5.0,
+                                           "twilio_account_sid": "AC" + "0" * 32,
+                                           "twilio_whatsapp_from": "whatsapp:+14155238886"})
+    client = TestClient(create_app(settings, slow_bot(bot, 1.0)))
+    started = time.monotonic()
+    response = post(client, twilio_form("fees"))
+    assert time.monotonic() - started < 0.8 and "<Message>" not in response.text
+    deadline = time.monotonic() + 5
+    while not outbox_bodies(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(outbox_bodies(db)) == 1
