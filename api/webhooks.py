@@ -34,8 +34,8 @@ NO_OUTBOX_BUDGET_SECONDS = 12.0
 # reply budget) keeps running to the outbox. Few threads on purpose: answering is CPU and
 # database-lock bound, and every extra answering thread takes the GIL and SQLite's write lock
 # from the deliveries waiting to be stored and acknowledged (measured: with 8, acknowledgements
-# at 55 messages/s waited 8 s for the write lock).
-_ANSWER_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer")
+# at 55 messages/s waited 8 s for the write lock); with 2, the NLU's round trips left them idle.
+_ANSWER_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="answer")
 # Storing deliveries: a few threads taking requests in arrival order. With a thread each (up to
 # 40), they fought over SQLite's write lock by polling, and its holder waited for the GIL.
 _STORE_POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="store")
@@ -81,8 +81,13 @@ async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.
     form = await read_signed_form(request, settings)
     inbound = inbound_from_form(form, idempotency_token(request))
     try:
+        can_send_late = _outbox_can_send(settings)
+        # Without REST credentials a late answer could never leave: wait for it instead, up to
+        # a margin under Twilio's 15-second limit.
+        budget = settings.reply_budget_seconds if can_send_late else max(
+            settings.reply_budget_seconds, NO_OUTBOX_BUDGET_SECONDS)
         received = await _receive_within(_ANSWER_POOL, db, bot, inbound,
-                                         deadline=started + _reply_budget(settings))
+                                         deadline=started + budget, can_send_late=can_send_late)
     except OperationalError as error:
         log.error("database unavailable: %s", type(error).__name__)
         raise HTTPException(503, "database unavailable; Twilio may retry") from error
@@ -93,17 +98,14 @@ async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.
     return Response(str(twiml), media_type="application/xml")
 
 
-def _reply_budget(settings: Settings) -> float:
-    """Without REST credentials the outbox cannot send a late answer: then wait for it, up to
-    a margin under Twilio's 15-second limit."""
-    if settings.twilio_account_sid and (settings.twilio_sms_from or
-                                        settings.twilio_whatsapp_from):
-        return settings.reply_budget_seconds
-    return max(settings.reply_budget_seconds, NO_OUTBOX_BUDGET_SECONDS)
+def _outbox_can_send(settings: Settings) -> bool:
+    """Late answers go through the outbox: only worth it when it has credentials to send."""
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token and
+                (settings.twilio_sms_from or settings.twilio_whatsapp_from))
 
 
 async def _receive_within(pool: Executor, db: DbEngine, bot: Engine, inbound: InboundMessage,
-                          *, deadline: float) -> Received:
+                          *, deadline: float, can_send_late: bool) -> Received:
     """Store the message (before acknowledging: then nothing acknowledged is ever lost), then
     answer in the TwiML if the answer is ready by `deadline`. Past it, acknowledge with empty
     TwiML and let the answer go through the outbox: Twilio gives up after 15 s, and a busy
@@ -118,7 +120,7 @@ async def _receive_within(pool: Executor, db: DbEngine, bot: Engine, inbound: In
     answering = loop.run_in_executor(pool, answer, db, bot, inbound, accepted, ticket)
     _backlog.count += 1
     answering.add_done_callback(_backlog.done)
-    if _backlog.count > BACKLOG_TO_ACK_AT_ONCE and ticket.give_up():
+    if can_send_late and _backlog.count > BACKLOG_TO_ACK_AT_ONCE and ticket.give_up():
         # Answers are queueing: this one cannot be ready within the budget; waiting for it
         # would only hold the acknowledgement (and Twilio's connection) for nothing.
         LATE_ANSWERS.inc()
