@@ -10,16 +10,15 @@ import argparse
 import json
 import os
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
-import httpx
 import yaml
 from sqlalchemy import text
 
 from bench import fake_twilio
 from bench.load import ACCOUNT_SID, run_load
+from bench.run import start_serve
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
 from bot.db import get_engine
 from bot.settings import PROJECT_ROOT
@@ -31,23 +30,12 @@ RASA_PORT, FIRST_APP_PORT = 5916, 8921
 
 def start_instance(port: int, database_url: str, twilio_url: str,
                    workers: int) -> subprocess.Popen:
-    env = os.environ | {
+    return start_serve(port, {
         "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
         "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_SMS_FROM": "+14155550100", "TWILIO_WHATSAPP_FROM": "whatsapp:+14155550100",
-        "TWILIO_API_BASE_URL": twilio_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "rahnuma"), "serve",
-                                "--port", str(port), "--workers", str(workers)], env=env,
-                               cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise RuntimeError(f"instance on port {port} did not start")
+        "TWILIO_API_BASE_URL": twilio_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"},
+        workers=workers)
 
 
 def fresh_postgres(base_url: str) -> str:

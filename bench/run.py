@@ -45,21 +45,27 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_app(database_url: str) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
-                        "TWILIO_AUTH_TOKEN": TOKEN,
-                        "PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}"}
+def start_serve(port: int, env: dict[str, str], *, workers: int = 1) -> subprocess.Popen:
+    """`rahnuma serve` as production runs it, once its /healthz answers."""
     process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "rahnuma"), "serve",
-                                "--port", str(APP_PORT)], env=env, cwd=PROJECT_ROOT,
+                                "--port", str(port), "--workers", str(workers)],
+                               env=os.environ | env, cwd=PROJECT_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{APP_PORT}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError("app did not start")
+    raise RuntimeError(f"app on port {port} did not start")
+
+
+def start_app(database_url: str) -> subprocess.Popen:
+    return start_serve(APP_PORT, {"DATABASE_URL": database_url,
+                                  "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
+                                  "TWILIO_AUTH_TOKEN": TOKEN,
+                                  "PUBLIC_BASE_URL": f"http://127.0.0.1:{APP_PORT}"})
 
 
 def signed_request(text: str, index: int) -> tuple[bytes, dict[str, str]]:
