@@ -83,6 +83,7 @@ conv-eval: setup
 bench: setup
 	$(VENV)/bin/python -m bench.run
 	$(VENV)/bin/python -m bench.overload
+	$(VENV)/bin/python -m bench.cpu
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) nlu_data/models var

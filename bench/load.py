@@ -28,8 +28,9 @@ def new_sid() -> str:
 
 
 def signed(url: str, token: str, body: str, sid: str, index: int,
-           senders: int = 400) -> tuple[bytes, dict]:
-    sender = f"whatsapp:+9232{index % senders:08d}" if index % 3 else \
+           senders: int = 400, sms: bool = True) -> tuple[bytes, dict]:
+    """One signed delivery; every third sender writes by SMS unless `sms` is False."""
+    sender = f"whatsapp:+9232{index % senders:08d}" if index % 3 or not sms else \
         f"+9233{index % senders:08d}"
     form = {"From": sender, "To": "+14155550100", "Body": body, "NumMedia": "0",
             "MessageSid": sid, "AccountSid": ACCOUNT_SID}
@@ -39,7 +40,7 @@ def signed(url: str, token: str, body: str, sid: str, index: int,
 
 
 async def _run(urls: list[str], token: str, texts: list[str], rate: float, seconds: float,
-               retry_share: float) -> dict:
+               retry_share: float, senders: dict) -> dict:
     rng = random.Random(7)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -67,12 +68,13 @@ async def _run(urls: list[str], token: str, texts: list[str], rate: float, secon
             sid = new_sid()
             sids.append(sid)
             url = urls[index % len(urls)]  # a load balancer in front of the instances
-            payload, headers = signed(url, token, texts[index % len(texts)], sid, index)
+            payload, headers = signed(url, token, texts[index % len(texts)], sid, index,
+                                      **senders)
             tasks.append(asyncio.create_task(deliver(url, payload, headers, sid)))
             if rng.random() < retry_share:  # Twilio retrying the same delivery
                 tasks.append(asyncio.create_task(deliver(urls[(index + 1) % len(urls)],
                                                          *_resigned(urls, index, token, texts,
-                                                                    sid), sid)))
+                                                                    sid, senders), sid)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     return {"sids": sids, "acknowledged": acknowledged, "latencies": latencies,
@@ -80,19 +82,20 @@ async def _run(urls: list[str], token: str, texts: list[str], rate: float, secon
 
 
 def _resigned(urls: list[str], index: int, token: str, texts: list[str],
-              sid: str) -> tuple[bytes, dict]:
+              sid: str, senders: dict) -> tuple[bytes, dict]:
     """The retry may reach the other instance: signed for its URL, same MessageSid."""
     url = urls[(index + 1) % len(urls)]
-    return signed(url, token, texts[index % len(texts)], sid, index)
+    return signed(url, token, texts[index % len(texts)], sid, index, **senders)
 
 
 def run_load(urls: str | list[str], token: str, database_url: str, texts: list[str], *,
              rate: float = 50, seconds: float = 20, retry_share: float = 0.1,
-             drain_seconds: float = 0.0) -> dict:
+             drain_seconds: float = 0.0, senders: int = 400, sms: bool = True) -> dict:
     """Offer `rate` messages a second for `seconds`; then wait up to `drain_seconds` for late
     answers to leave through the outbox, and count what happened to every message."""
     urls = [urls] if isinstance(urls, str) else urls
-    result = asyncio.run(_run(urls, token, texts, rate, seconds, retry_share))
+    result = asyncio.run(_run(urls, token, texts, rate, seconds, retry_share,
+                              {"senders": senders, "sms": sms}))
     outcome = settle(database_url, result["acknowledged"], drain_seconds)
     outcome["never_acknowledged"] = len(set(result["sids"]) - result["acknowledged"])
     latencies = result["latencies"]

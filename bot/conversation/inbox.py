@@ -23,8 +23,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import Connection, Row, bindparam, exists, insert, or_, update
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import exists, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -33,7 +34,6 @@ from bot.conversation.contacts import (
     Contact,
     Direction,
     Message,
-    get_or_create_contact,
     replies_to,
     stored_id,
     utcnow,
@@ -41,7 +41,7 @@ from bot.conversation.contacts import (
 from bot.conversation.engine import Engine
 from bot.conversation.language import Lang
 from bot.conversation.nlu import NluResult
-from bot.conversation.turn import InboundMessage, Media, OutboundMessage
+from bot.conversation.turn import InboundMessage, Media, OutboundMessage, Understanding
 from bot.db import read_only
 from bot.messaging.outbox import Outbox, enqueue, wake_worker
 from bot.metrics import MESSAGES, RATE_LIMITED
@@ -125,32 +125,66 @@ def accept(db: DbEngine, inbound: InboundMessage, *, rate_limit: int) -> Accepte
     delivery was seen before."""
     # NUL characters carry nothing in a message, and PostgreSQL cannot store them.
     inbound = replace(inbound, body=inbound.body.replace("\x00", ""))
+    now = utcnow()
     try:
-        with Session(db, expire_on_commit=False) as session:
-            contact = get_or_create_contact(session, inbound.phone)
-            session.flush()
-            contact_id = stored_id(contact)
-            first = contact.last_language is None and not contact.state
-            message = Message(
-                contact_id=contact_id, channel=inbound.channel, direction=Direction.IN,
-                body=inbound.body, sid=inbound.sid, idempotency_token=inbound.idempotency_token,
-                media=[{"url": m.url, "content_type": m.content_type} for m in inbound.media],
-                lease_until=utcnow() + LEASE,
-            )
-            session.add(message)
-            session.flush()
+        with db.begin() as connection:
+            contact = _contact_for(connection, inbound.phone, now)
+            inserted = connection.execute(_INSERT_MESSAGE, {
+                "contact_id": contact.id, "channel": str(inbound.channel),
+                "direction": str(Direction.IN), "body": inbound.body, "sid": inbound.sid,
+                "idempotency_token": inbound.idempotency_token, "created_at": now,
+                "media": [{"url": m.url, "content_type": m.content_type} for m in inbound.media],
+                "lease_until": now + LEASE}).inserted_primary_key
+            if inserted is None:  # every dialect here reports the new row's key
+                raise RuntimeError("the stored message's id was not reported")
+            message_id = int(inserted[0])
             # Counted here, before the NLU: a flood costs one query per message, not a parse.
-            over = _recent_inbound(session, contact_id) > rate_limit
+            over = _recent_inbound(connection, contact.id) > rate_limit
+            first = contact.last_language is None and not contact.state
             snapshot = {"state": dict(contact.state or {}), "opted_out": contact.opted_out,
                         "chosen": contact.language, "previous": contact.last_language}
-            accepted = Accepted(stored_id(message), contact_id, first, over, snapshot)
-            session.commit()
-            return accepted
+            return Accepted(message_id, contact.id, first, over, snapshot)
     except IntegrityError:
         if _find(db, inbound) is not None:
             log.info("duplicate delivery of %s from %s", inbound.sid, redact_phone(inbound.phone))
             return None
         raise
+
+
+# The path every message takes is written in SQLAlchemy Core with statements built once: the
+# ORM's per-statement work (building, cache keys, unit of work, identity map) was about half of
+# the app's CPU per message (bench/results/cpu.md). Rarer paths keep the ORM.
+_MESSAGE, _CONTACT, _OUTBOX = Message.__table__, Contact.__table__, Outbox.__table__  # type: ignore[attr-defined]
+_CONTACT_BY_PHONE = core_select(_CONTACT.c.id, _CONTACT.c.language, _CONTACT.c.last_language,
+                           _CONTACT.c.opted_out, _CONTACT.c.state).where(
+    _CONTACT.c.phone == bindparam("phone"))
+_INSERT_CONTACT = insert(_CONTACT)
+_INSERT_MESSAGE = insert(_MESSAGE)
+_RECENT_INBOUND = core_select(func.count()).select_from(_MESSAGE).where(
+    _MESSAGE.c.contact_id == bindparam("contact_id"), _MESSAGE.c.direction == Direction.IN,
+    _MESSAGE.c.created_at >= bindparam("since"))
+_HANDLED_AT = core_select(_MESSAGE.c.handled_at).where(_MESSAGE.c.id == bindparam("message_id"))
+_MARK_HANDLED = update(_MESSAGE).where(_MESSAGE.c.id == bindparam("message_id")).values(
+    handled_at=bindparam("handled_at"), lease_until=None, language=bindparam("language"),
+    intent=bindparam("intent"), confidence=bindparam("confidence"), nlu=bindparam("nlu"))
+_LATE_REPLY_WAITING = core_select(_OUTBOX.c.id).join(
+    _MESSAGE, _MESSAGE.c.id == _OUTBOX.c.message_id).where(
+    _OUTBOX.c.contact_id == bindparam("contact_id"),
+    _OUTBOX.c.status.in_(("queued", "sending")), _MESSAGE.c.reply_to_id.is_not(None)).limit(1)
+
+
+def _contact_for(connection: Connection, phone: str, now: datetime) -> Row:
+    """The contact writing from this number, created on their first message."""
+    row = connection.execute(_CONTACT_BY_PHONE, {"phone": phone}).first()
+    if row is not None:
+        return row
+    try:
+        with connection.begin_nested():  # a first message racing another from the same phone
+            connection.execute(_INSERT_CONTACT, {"phone": phone, "opted_out": False, "state": {},
+                                                 "created_at": now, "updated_at": now})
+    except IntegrityError:
+        pass  # the other message created it
+    return connection.execute(_CONTACT_BY_PHONE, {"phone": phone}).one()
 
 
 def answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Accepted,
@@ -208,7 +242,7 @@ def take_over(db: DbEngine, message_id: int, *, rate_limit: int) -> Accepted | N
         contact = _stored(session, Contact, message.contact_id)
         accepted = Accepted(
             message_id, message.contact_id, contact.last_language is None,
-            _recent_inbound(session, message.contact_id) > rate_limit,
+            _recent_inbound(session.connection(), message.contact_id) > rate_limit,
             {"state": dict(contact.state or {}), "opted_out": contact.opted_out,
              "chosen": contact.language, "previous": contact.last_language})
         session.commit()
@@ -249,52 +283,58 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Acc
             prefetched: NluResult | None, ticket: ReplyTicket) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
-        message = _stored(session, Message, accepted.message_id)
-        if message.handled_at is not None:  # a copy whose lease we thought expired finished
+        if _handled(session, accepted.message_id):  # a copy whose lease we thought expired
             session.rollback()
             return Received([], duplicate=True)
+        understanding = None
         if accepted.over_limit:
             replies = _rate_limit_notice(engine, contact)
         else:
             understanding, replies = engine.handle(session, contact, inbound,
                                                    first_contact=accepted.first_contact,
                                                    prefetched=prefetched)
-            message.language = str(understanding.language)
-            message.intent = understanding.intent
-            message.confidence = understanding.confidence
-            message.nlu = understanding.source
             MESSAGES.labels(inbound.channel, str(understanding.language),
                             understanding.intent or "-").inc()
-        return _deliver(session, contact, message, inbound.channel, replies, ticket)
+        return _deliver(session, contact, accepted.message_id, inbound.channel, replies,
+                        ticket, understanding)
 
 
-def _deliver(session: Session, contact: Contact, message: Message, channel: str,
-             replies: list[OutboundMessage], ticket: ReplyTicket) -> Received:
+def _handled(session: Session, message_id: int) -> bool:
+    handled = session.connection().execute(_HANDLED_AT, {"message_id": message_id}).first()
+    if handled is None:  # committed before the answer began: only a deletion since removes it
+        raise LookupError(f"Message {message_id} is no longer in the database")
+    return handled[0] is not None
+
+
+def _deliver(session: Session, contact: Contact, message_id: int, channel: str,
+             replies: list[OutboundMessage], ticket: ReplyTicket,
+             understanding: Understanding | None = None) -> Received:
     """Store the answer for the TwiML, or queue it in the outbox, and commit: exactly once."""
-    message_id = stored_id(message)
-    message.handled_at, message.lease_until = utcnow(), None
+    connection = session.connection()
+    contact_id = stored_id(contact)
+    connection.execute(_MARK_HANDLED, {
+        "message_id": message_id, "handled_at": utcnow(),
+        "language": str(understanding.language) if understanding else None,
+        "intent": understanding.intent if understanding else None,
+        "confidence": understanding.confidence if understanding else None,
+        "nlu": understanding.source if understanding else None})
     with ticket.deciding() as late:
-        late = late or _late_replies_waiting(session, stored_id(contact))
-        for reply in replies:
-            if late:
+        late = late or connection.execute(_LATE_REPLY_WAITING,
+                                          {"contact_id": contact_id}).first() is not None
+        if late:
+            for reply in replies:
                 enqueue(session, contact=contact, channel=channel, body=reply.body,
                         language=str(reply.language), reply_to_id=message_id)
-            else:
-                session.add(Message(contact_id=stored_id(contact), channel=channel,
-                                    direction=Direction.OUT, body=reply.body,
-                                    reply_to_id=message_id, language=str(reply.language)))
+        elif replies:
+            now = utcnow()
+            connection.execute(_INSERT_MESSAGE, [
+                {"contact_id": contact_id, "channel": channel, "direction": str(Direction.OUT),
+                 "body": reply.body, "reply_to_id": message_id, "language": str(reply.language),
+                 "media": [], "created_at": now} for reply in replies])
         session.commit()
     if late and replies:
         wake_worker()
     return Received(replies, late=late)
-
-
-def _late_replies_waiting(session: Session, contact_id: int) -> bool:
-    """Answers to this person still waiting in the outbox: the next one queues behind them."""
-    query = select(Outbox.id).join(Message, col(Message.id) == Outbox.message_id).where(
-        Outbox.contact_id == contact_id, col(Outbox.status).in_(("queued", "sending")),
-        col(Message.reply_to_id).is_not(None)).limit(1)
-    return session.exec(query).first() is not None
 
 
 def _twiml_replies(session: Session, message_id: int) -> list[OutboundMessage]:
@@ -329,11 +369,9 @@ def _naive_now(message: Message) -> datetime:
     return now.replace(tzinfo=None) if lease is not None and lease.tzinfo is None else now
 
 
-def _recent_inbound(session: Session, contact_id: int) -> int:
-    since = utcnow() - timedelta(minutes=1)
-    return session.exec(select(func.count()).select_from(Message).where(
-        Message.contact_id == contact_id, Message.direction == Direction.IN,
-        Message.created_at >= since)).one()
+def _recent_inbound(connection: Connection, contact_id: int) -> int:
+    return connection.execute(_RECENT_INBOUND, {
+        "contact_id": contact_id, "since": utcnow() - timedelta(minutes=1)}).scalar_one()
 
 
 def _rate_limit_notice(engine: Engine, contact: Contact) -> list[OutboundMessage]:
@@ -351,13 +389,12 @@ def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage,
                        accepted: Accepted, ticket: ReplyTicket) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
-        message = _stored(session, Message, accepted.message_id)
-        if message.handled_at is not None:
+        if _handled(session, accepted.message_id):
             return Received([], duplicate=True)
         language = Lang(contact.language or contact.last_language or engine.understand(
             inbound.body, parse=False).language)
         replies = [OutboundMessage(engine.content.text("error", language), language)]
-        return _deliver(session, contact, message, inbound.channel, replies, ticket)
+        return _deliver(session, contact, accepted.message_id, inbound.channel, replies, ticket)
 
 
 def _lock_contact(session: Session, contact_id: int) -> Contact:
