@@ -13,8 +13,10 @@ from functools import lru_cache
 from bot.conversation.language import fold, normalize
 
 
+@lru_cache(maxsize=256)
 def prepare(text: str) -> str:
-    """The form every matcher compares: normalized, every heh and yeh folded to one."""
+    """The form every matcher compares: normalized, every heh and yeh folded to one. Cached:
+    each message meets several matchers (danger, routes, places, answers)."""
     return f" {fold(normalize(text))} "
 
 

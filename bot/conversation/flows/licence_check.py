@@ -9,7 +9,7 @@ another agency: close names are shown only as "similar names, check the licence 
 
 from datetime import date
 
-from sqlmodel import select
+from sqlalchemy import select as core_select
 
 from bot.content.store import Content
 from bot.conversation import registry
@@ -132,7 +132,11 @@ def judge(matches: list[tuple[Licence, float]], query: str = "") -> tuple[str, l
 
 
 def _has_registry(turn: Turn) -> bool:
-    return turn.db.exec(select(Licence.id).limit(1)).first() is not None
+    # Asked for most messages (mentions_licence): a Core statement built once, not the ORM.
+    return turn.db.connection().execute(_ANY_LICENCE).first() is not None
+
+
+_ANY_LICENCE = core_select(Licence.__table__.c.id).limit(1)  # type: ignore[attr-defined]
 
 
 def _answer_number(turn: Turn) -> bool:
