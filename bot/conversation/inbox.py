@@ -284,6 +284,8 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Acc
             prefetched: NluResult | None, ticket: ReplyTicket) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
+        # Its own statement, after the lock: on PostgreSQL it then reads what was committed
+        # while this waited (a join under FOR UPDATE OF contact would see a stale message).
         if _handled(session, accepted.message_id):  # a copy whose lease we thought expired
             session.rollback()
             return Received([], duplicate=True)
