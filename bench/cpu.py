@@ -23,11 +23,14 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
+from sqlalchemy import text
 
 from bench.load import run_load
 from bench.overload import _reachable, fresh_postgres
 from bench.run import start_serve
+from bot.conversation.nlu import FALLBACK
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
+from bot.db import get_engine
 from bot.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -61,6 +64,27 @@ def cpu_seconds(root: int) -> float:
     return sum(times.get(pid, 0.0) for pid in tree)
 
 
+def wait_idle(pid: int, *, timeout: float = 120) -> None:
+    """Until the process tree spends under 5% of a core: a Rasa still parsing what an earlier,
+    overloaded phase sent it would count against the next phase."""
+    deadline = time.monotonic() + timeout
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = cpu_seconds(pid)
+        if now - last < 0.05:
+            return
+        last = now
+
+
+def nlu_sources(database_url: str) -> dict[str, int]:
+    """How the stored messages were understood: a phase answered by the keyword fallback
+    (Rasa too busy to answer in time) would not be measuring Rasa."""
+    with get_engine(database_url).connect() as connection:
+        return {str(source): count for source, count in connection.execute(text(
+            "SELECT nlu, count(*) FROM message WHERE direction = 'in' GROUP BY nlu"))}
+
+
 def own_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -82,6 +106,7 @@ def cpu_split(texts: list[str], database_url: str, rasa: subprocess.Popen,
     app = start_serve(APP_PORT, app_env(database_url, APP_PORT))
     try:
         load(texts[:50], database_url, rate=25, seconds=2)  # warm up both processes
+        wait_idle(rasa.pid)
         before = cpu_seconds(app.pid), cpu_seconds(rasa.pid), own_cpu_seconds()
         result = load(texts, database_url, rate=50, seconds=10)
         after = cpu_seconds(app.pid), cpu_seconds(rasa.pid), own_cpu_seconds()
@@ -92,7 +117,8 @@ def cpu_split(texts: list[str], database_url: str, rasa: subprocess.Popen,
                  "app_cpu_ms_per_message": round(app_ms, 2),
                  "rasa_cpu_ms_per_message": round(rasa_ms, 2),
                  "load_generator_cpu_ms_per_message": round(generator_ms, 2),
-                 "webhook_p95_ms": result["load_webhook_p95_ms"]}
+                 "webhook_p95_ms": result["load_webhook_p95_ms"],
+                 "understood_by": nlu_sources(database_url)}
         if profile is not None:
             split["profile"] = record_profile(app.pid, texts, database_url, profile)
     finally:
@@ -159,24 +185,33 @@ def _ours(frame: str) -> bool:
     return any(f"({package}/" in frame for package in ("api", "bot"))
 
 
-def sustained_rate(texts: list[str], database_url: str, workers: int) -> dict:
+def sustained_rate(texts: list[str], database_url: str, workers: int, rasa_pid: int) -> dict:
     """Step the offered rate up until the webhook's p95 passes 300 ms."""
     app = start_serve(APP_PORT, app_env(database_url, APP_PORT), workers=workers)
     steps = []
     try:
         load(texts[:50], database_url, rate=25, seconds=2)
         for rate in STEPS:
+            wait_idle(rasa_pid)
+            fallbacks = nlu_sources(database_url).get(FALLBACK, 0)
             result = load(texts, database_url, rate=rate, seconds=10)
             steps.append({"rate": rate, "p95_ms": result["load_webhook_p95_ms"],
-                          "achieved": result["load_achieved_rate_per_s"]})
+                          "achieved": result["load_achieved_rate_per_s"],
+                          # Rasa did not answer within NLU_TIMEOUT_SECONDS: keywords instead.
+                          "keyword_fallbacks": nlu_sources(database_url).get(FALLBACK, 0)
+                          - fallbacks})
             print(f"  {workers} process(es), {rate}/s: p95 {result['load_webhook_p95_ms']} ms",
                   flush=True)
             if result["load_webhook_p95_ms"] > P95_TARGET_MS:
                 break
     finally:
         stop(app)
-    held = [step["rate"] for step in steps if step["p95_ms"] <= P95_TARGET_MS]
-    return {"sustained_rate_per_s": max(held, default=0), "steps": steps}
+    # Held: p95 within the target with Rasa answering (a rate reached by skipping the NLU is
+    # not one this instance sustains).
+    held = [step["rate"] for step in steps if step["p95_ms"] <= P95_TARGET_MS
+            and step["keyword_fallbacks"] == 0]
+    return {"sustained_rate_per_s": max(held, default=0), "steps": steps,
+            "understood_by": nlu_sources(database_url)}
 
 
 def main() -> None:
@@ -196,14 +231,16 @@ def main() -> None:
     results = {}
     try:
         wait_until_ready(f"http://127.0.0.1:{RASA_PORT}", rasa)
-        for name, fresh in databases:
+        for name, fresh in databases:  # before the steps: those push Rasa past its limit
             print(f"CPU split: {name}", flush=True)
             result = cpu_split(texts, fresh(), rasa, RESULTS / f"profile-{name}.txt")
             result["top_functions"] = top_functions(RESULTS / f"profile-{name}.txt")
-            if not args.no_steps:
-                for workers in (1, 2):
-                    result[f"workers_{workers}"] = sustained_rate(texts, fresh(), workers)
             results[name] = result
+        for name, fresh in databases if not args.no_steps else []:
+            for workers in (1, 2):
+                print(f"Sustained rate: {name}, {workers} process(es)", flush=True)
+                results[name][f"workers_{workers}"] = sustained_rate(texts, fresh(), workers,
+                                                                     rasa.pid)
     finally:
         stop(rasa)
     write(results)
@@ -217,14 +254,16 @@ def write(results: dict) -> None:
              "shared with the load generator. CPU from /proc.", "",
              "| measure | " + " | ".join(results) + " |", "|---|" + "---|" * len(results)]
     for key in ("app_cpu_ms_per_message", "rasa_cpu_ms_per_message",
-                "load_generator_cpu_ms_per_message", "webhook_p95_ms"):
+                "load_generator_cpu_ms_per_message", "webhook_p95_ms", "understood_by"):
         lines.append(f"| {key} | " + " | ".join(str(r[key]) for r in results.values()) + " |")
     for workers in (1, 2):
         key = f"workers_{workers}"
         if all(key in r for r in results.values()):
             lines.append(f"| highest rate with p95 ≤ {P95_TARGET_MS} ms, {workers} process(es) | "
                          + " | ".join(f"{r[key]['sustained_rate_per_s']}/s (steps: " + ", ".join(
-                             f"{s['rate']}/s→{s['p95_ms']:.0f} ms" for s in r[key]["steps"])
+                             f"{s['rate']}/s→{s['p95_ms']:.0f} ms"
+                             + (f" ({s['keyword_fallbacks']} by keywords)"
+                                if s["keyword_fallbacks"] else "") for s in r[key]["steps"])
                              + ")" for r in results.values()) + " |")
     for name, result in results.items():
         lines += ["", f"## Top of the app's profile, {name} (share of busy samples: inside / "
