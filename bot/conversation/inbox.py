@@ -14,7 +14,7 @@ which, exactly once). While a person's late answers wait in the outbox, their ne
 behind them, so replies never overtake each other.
 """
 
-import copy
+import json
 import logging
 import threading
 import time
@@ -164,14 +164,18 @@ _INSERT_MESSAGE = insert(_MESSAGE)
 _RECENT_INBOUND = core_select(func.count()).select_from(_MESSAGE).where(
     _MESSAGE.c.contact_id == bindparam("contact_id"), _MESSAGE.c.direction == Direction.IN,
     _MESSAGE.c.created_at >= bindparam("since"))
-_HANDLED_AT = core_select(_MESSAGE.c.handled_at).where(_MESSAGE.c.id == bindparam("message_id"))
+_REPLY = _MESSAGE.alias("reply")
+# The message's handled_at, and whether an answer to this person still waits in the outbox.
+_ANSWER_STATE = core_select(
+    _MESSAGE.c.handled_at,
+    exists().where(_OUTBOX.c.contact_id == _MESSAGE.c.contact_id,
+                   _OUTBOX.c.status.in_(("queued", "sending")),
+                   _OUTBOX.c.message_id == _REPLY.c.id,
+                   _REPLY.c.reply_to_id.is_not(None)).label("late_replies_waiting"),
+).where(_MESSAGE.c.id == bindparam("message_id"))
 _MARK_HANDLED = update(_MESSAGE).where(_MESSAGE.c.id == bindparam("message_id")).values(
     handled_at=bindparam("handled_at"), lease_until=None, language=bindparam("language"),
     intent=bindparam("intent"), confidence=bindparam("confidence"), nlu=bindparam("nlu"))
-_LATE_REPLY_WAITING = core_select(_OUTBOX.c.id).join(
-    _MESSAGE, _MESSAGE.c.id == _OUTBOX.c.message_id).where(
-    _OUTBOX.c.contact_id == bindparam("contact_id"),
-    _OUTBOX.c.status.in_(("queued", "sending")), _MESSAGE.c.reply_to_id.is_not(None)).limit(1)
 
 
 def _contact_for(connection: Connection, phone: str, now: datetime) -> Row:
@@ -284,9 +288,8 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Acc
             prefetched: NluResult | None, ticket: ReplyTicket) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
-        # Its own statement, after the lock: on PostgreSQL it then reads what was committed
-        # while this waited (a join under FOR UPDATE OF contact would see a stale message).
-        if _handled(session, accepted.message_id):  # a copy whose lease we thought expired
+        handled, queue_behind = _answer_state(session, accepted.message_id)
+        if handled:  # a copy whose lease we thought expired answered it meanwhile
             session.rollback()
             return Received([], duplicate=True)
         understanding = None
@@ -299,20 +302,26 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Acc
             MESSAGES.labels(inbound.channel, str(understanding.language),
                             understanding.intent or "-").inc()
         return _deliver(session, contact, accepted.message_id, inbound.channel, replies,
-                        ticket, understanding)
+                        ticket, queue_behind, understanding)
 
 
-def _handled(session: Session, message_id: int) -> bool:
-    handled = session.connection().execute(_HANDLED_AT, {"message_id": message_id}).first()
-    if handled is None:  # committed before the answer began: only a deletion since removes it
+def _answer_state(session: Session, message_id: int) -> tuple[bool, bool]:
+    """(answered already, this person's late answers still wait in the outbox), read under
+    the contact lock: no other answer to this person can commit until this one does.
+    Its own statement, after the lock: on PostgreSQL it then reads what was committed while
+    this one waited."""
+    row = session.connection().execute(_ANSWER_STATE, {"message_id": message_id}).first()
+    if row is None:  # committed before the answer began: only a deletion since removes it
         raise LookupError(f"Message {message_id} is no longer in the database")
-    return handled[0] is not None
+    return row.handled_at is not None, bool(row.late_replies_waiting)
 
 
 def _deliver(session: Session, contact: Contact, message_id: int, channel: str,
-             replies: list[OutboundMessage], ticket: ReplyTicket,
+             replies: list[OutboundMessage], ticket: ReplyTicket, queue_behind: bool,
              understanding: Understanding | None = None) -> Received:
-    """Store the answer for the TwiML, or queue it in the outbox, and commit: exactly once."""
+    """Store the answer for the TwiML, or queue it in the outbox, and commit: exactly once.
+    `queue_behind`: this person's earlier answers still wait in the outbox; this one follows
+    them there, so replies never overtake each other."""
     connection = session.connection()
     contact_id = stored_id(contact)
     _save_contact(session, contact)
@@ -323,8 +332,7 @@ def _deliver(session: Session, contact: Contact, message_id: int, channel: str,
         "confidence": understanding.confidence if understanding else None,
         "nlu": understanding.source if understanding else None})
     with ticket.deciding() as late:
-        late = late or connection.execute(_LATE_REPLY_WAITING,
-                                          {"contact_id": contact_id}).first() is not None
+        late = late or queue_behind
         if late:
             for reply in replies:
                 enqueue(session, contact=contact, channel=channel, body=reply.body,
@@ -393,12 +401,14 @@ def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage,
                        accepted: Accepted, ticket: ReplyTicket) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
-        if _handled(session, accepted.message_id):
+        handled, queue_behind = _answer_state(session, accepted.message_id)
+        if handled:
             return Received([], duplicate=True)
         language = Lang(contact.language or contact.last_language or engine.understand(
             inbound.body, parse=False).language)
         replies = [OutboundMessage(engine.content.text("error", language), language)]
-        return _deliver(session, contact, accepted.message_id, inbound.channel, replies, ticket)
+        return _deliver(session, contact, accepted.message_id, inbound.channel, replies, ticket,
+                        queue_behind)
 
 
 def _lock_contact(session: Session, contact_id: int) -> Contact:
@@ -412,16 +422,21 @@ def _lock_contact(session: Session, contact_id: int) -> Contact:
     if row is None:  # committed before the answer began: only a deletion since removes it
         raise LookupError(f"Contact {contact_id} is no longer in the database")
     contact = Contact(**row._asdict())
-    # A copy: were a flow to change the state in place, the comparison would still see it.
-    session.info[_CONTACT_AS_READ] = copy.deepcopy(
-        {name: getattr(contact, name) for name in _TURN_CHANGES})
+    session.info[_CONTACT_AS_READ] = _as_read(contact)
     return contact
 
 
+def _as_read(contact: Contact) -> dict[str, str]:
+    """The fields a turn may change, as text: were a flow to change the state in place, the
+    comparison would still see it (and JSON is cheaper than a deep copy)."""
+    return {name: json.dumps(getattr(contact, name), sort_keys=True, default=str)
+            for name in _TURN_CHANGES}
+
+
 def _save_contact(session: Session, contact: Contact) -> None:
-    before = session.info.pop(_CONTACT_AS_READ)
+    before, now = session.info.pop(_CONTACT_AS_READ), _as_read(contact)
     changed = {name: getattr(contact, name) for name in _TURN_CHANGES
-               if getattr(contact, name) != before[name]}
+               if now[name] != before[name]}
     if changed:
         session.connection().execute(
             update(_CONTACT).where(_CONTACT.c.id == stored_id(contact)).values(**changed))

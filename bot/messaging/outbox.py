@@ -8,8 +8,10 @@ a message but never loses it. Twilio's delivery callbacks update its status.
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine, exists
 from sqlalchemy.orm import aliased
@@ -106,17 +108,31 @@ class _Claimed:
     template_sid: str | None
 
 
-def send_due(db: Engine, send: Sender, *, limit: int = 50) -> int:
+# Sends in flight at once. A send is a network round trip to Twilio (tens of milliseconds,
+# little CPU): one at a time, a rush hour's late answers left at ~30 a second (bench/results/
+# overload.md); Twilio's own limit is per sender number, far above this.
+SEND_CONCURRENCY = 8
+_SEND_POOL = ThreadPoolExecutor(max_workers=SEND_CONCURRENCY, thread_name_prefix="outbox-send")
+
+
+def send_due(db: Engine, send: Sender, *, limit: int = 100) -> int:
     """Send what is due, oldest first and in order per person; failures are retried later with
     exponential backoff. Network calls happen between transactions, never inside one: on
-    SQLite a transaction held across a slow Twilio call would stop every other writer."""
-    sent = 0
-    held_back: set[int] = set()  # people whose earlier message just failed: theirs wait
+    SQLite a transaction held across a slow Twilio call would stop every other writer.
+    Different people's messages go out side by side; one person's, one after the other."""
+    by_person: dict[int, list[_Claimed]] = {}
     for item in _claim_due(db, limit):
-        if item.contact_id in held_back:
-            with session_scope(db) as session:
-                _release(session, item.id)
-            continue
+        by_person.setdefault(item.contact_id, []).append(item)
+    if len(by_person) <= 1:
+        return sum(_send_in_order(db, send, items) for items in by_person.values())
+    return sum(_SEND_POOL.map(partial(_send_in_order, db, send), by_person.values()))
+
+
+def _send_in_order(db: Engine, send: Sender, items: list[_Claimed]) -> int:
+    """One person's claimed messages, oldest first; after a failure the rest are given back
+    untried, to wait behind the failed one."""
+    sent = 0
+    for index, item in enumerate(items):
         try:
             if item.phone is None:  # nobody to send to: fails like any other send, then gives up
                 raise LookupError("the contact no longer exists")
@@ -125,8 +141,11 @@ def send_due(db: Engine, send: Sender, *, limit: int = 50) -> int:
             sid, error = None, f"{type(failure).__name__}: {failure}"[:300]
         with session_scope(db) as session:
             sent += _record_attempt(session, item.id, sid, error)
+            if sid is None:
+                for later in items[index + 1:]:
+                    _release(session, later.id)
         if sid is None:
-            held_back.add(item.contact_id)
+            break
     return sent
 
 
@@ -140,18 +159,18 @@ def _claim_due(db: Engine, limit: int) -> list[_Claimed]:
     older_waiting = exists().where(
         col(older.contact_id) == col(Outbox.contact_id), col(older.id) < col(Outbox.id),
         col(older.status).in_(("queued", "sending")), col(older.next_attempt_at) > now)
-    query = (select(Outbox)
+    query = (select(Outbox, Contact.phone)
+             .join(Contact, col(Contact.id) == col(Outbox.contact_id), isouter=True)
              .where(col(Outbox.status).in_(("queued", "sending")),
                     col(Outbox.next_attempt_at) <= now, ~older_waiting)
-             .order_by(col(Outbox.id)).limit(limit).with_for_update(skip_locked=True))
+             .order_by(col(Outbox.id)).limit(limit)
+             .with_for_update(skip_locked=True, of=Outbox))
     claimed = []
     with session_scope(db) as session:
-        for item in session.exec(query).all():
-            contact = session.get(Contact, item.contact_id)
+        for item, phone in session.exec(query).all():
             item.status, item.next_attempt_at = "sending", now + CLAIM
             item.attempts += 1
-            claimed.append(_Claimed(stored_id(item), item.contact_id,
-                                    contact.phone if contact else None,
+            claimed.append(_Claimed(stored_id(item), item.contact_id, phone,
                                     item.channel, item.body, item.template_sid))
     return claimed
 
@@ -207,10 +226,18 @@ def twilio_sender(account_sid: str, auth_token: str, *, sms_from: str | None,
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
-    # The library's default is no timeout: one hung connection would stop the outbox.
-    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
-    if api_base_url:  # a local stand-in for Twilio, in tests and benchmarks
-        client.api.base_url = api_base_url
+    # One client per sending thread: the library keeps a requests session, which is not
+    # meant to be shared between threads.
+    clients = threading.local()
+
+    def client() -> Client:
+        if not hasattr(clients, "client"):
+            # The library's default is no timeout: one hung connection would stop the outbox.
+            clients.client = Client(account_sid, auth_token,
+                                    http_client=TwilioHttpClient(timeout=timeout))
+            if api_base_url:  # a local stand-in for Twilio, in tests and benchmarks
+                clients.client.api.base_url = api_base_url
+        return clients.client
 
     def send(to: str, channel: str, body: str, template_sid: str | None) -> str:
         if channel == Channel.WHATSAPP:
@@ -220,6 +247,6 @@ def twilio_sender(account_sid: str, auth_token: str, *, sms_from: str | None,
         if not sender:
             raise RuntimeError(f"no sender number configured for {channel}")
         kwargs = {"content_sid": template_sid} if template_sid else {"body": body}
-        return client.messages.create(to=recipient, from_=sender, **kwargs).sid
+        return client().messages.create(to=recipient, from_=sender, **kwargs).sid
 
     return send

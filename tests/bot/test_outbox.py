@@ -173,3 +173,44 @@ def test_twilio_client_has_a_timeout(db):
     with Session(db) as session:
         item = session.exec(select(Outbox)).one()
     assert item.status == "queued" and "Timeout" in item.error
+
+
+def test_different_people_are_sent_side_by_side_each_in_order(db):
+    """Eight people with three messages each; the first person's second send fails. Sends to
+    different people overlap in time (the outbox is not one round trip at a time), each
+    person's messages go in order, and the failed person's third waits behind the second."""
+    with session_scope(db) as session:
+        for person in range(8):
+            contact = Contact(phone=f"+92300111{person:04d}")
+            session.add(contact)
+            session.flush()
+            for index in range(3):
+                enqueue(session, contact=contact, channel="sms", body=f"{person}-{index}")
+    lock, in_flight, most_in_flight, order = threading.Lock(), [0], [0], []
+    both_started = threading.Barrier(2, timeout=5)
+
+    def send(to, channel, body, template_sid):
+        with lock:
+            in_flight[0] += 1
+            most_in_flight[0] = max(most_in_flight[0], in_flight[0])
+        try:
+            if body in ("0-0", "1-0"):  # two people's first sends wait for each other
+                both_started.wait()
+            if body == "0-1":
+                raise RuntimeError("Twilio said no")
+            with lock:
+                order.append(body)
+            return f"SM{abs(hash(body)):032d}"[:34]
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    assert send_due(db, send) == 22
+    assert most_in_flight[0] >= 2
+    for person in range(1, 8):
+        assert [b for b in order if b.startswith(f"{person}-")] == [f"{person}-{i}"
+                                                                   for i in range(3)]
+    assert [b for b in order if b.startswith("0-")] == ["0-0"]
+    with Session(db) as session:
+        statuses = {item.body: item.status for item in session.exec(select(Outbox))}
+    assert statuses["0-1"] == "queued" and statuses["0-2"] == "queued"
