@@ -23,14 +23,12 @@ from collections import Counter
 from pathlib import Path
 
 import yaml
-from sqlalchemy import text
 
-from bench.load import run_load
+from bench.load import nlu_sources, run_load
 from bench.overload import _reachable, fresh_postgres
 from bench.run import start_serve
 from bot.conversation.nlu import FALLBACK
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
-from bot.db import get_engine
 from bot.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -75,14 +73,6 @@ def wait_idle(pid: int, *, timeout: float = 120) -> None:
         if now - last < 0.05:
             return
         last = now
-
-
-def nlu_sources(database_url: str) -> dict[str, int]:
-    """How the stored messages were understood: a phase answered by the keyword fallback
-    (Rasa too busy to answer in time) would not be measuring Rasa."""
-    with get_engine(database_url).connect() as connection:
-        return {str(source): count for source, count in connection.execute(text(
-            "SELECT nlu, count(*) FROM message WHERE direction = 'in' GROUP BY nlu"))}
 
 
 def own_cpu_seconds() -> float:

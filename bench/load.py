@@ -184,3 +184,12 @@ def _seconds(moment) -> float:  # noqa: ANN001 (a datetime, or SQLite's text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+def nlu_sources(database_url: str) -> dict[str, int]:
+    """How the stored messages were understood: a phase answered by the keyword fallback
+    (Rasa too busy to answer in time) would not be measuring Rasa. "not asked": digits,
+    commands, danger signs and steps that need no NLU."""
+    with get_engine(database_url).connect() as connection:
+        return {source or "not asked": count for source, count in connection.execute(text(
+            "SELECT nlu, count(*) FROM message WHERE direction = 'in' GROUP BY nlu"))}

@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import text
 
 from bench import fake_twilio
-from bench.load import ACCOUNT_SID, run_load
+from bench.load import ACCOUNT_SID, nlu_sources, run_load
 from bench.run import start_serve
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
 from bot.db import get_engine
@@ -61,6 +61,7 @@ def rush(name: str, database_url: str, instances: int, workers: int, texts: list
         for app in apps:
             stop(app)
     result["setup"] = name
+    result["understood_by"] = nlu_sources(database_url)  # "fallback": Rasa too slow, keywords
     result["targets"] = {
         "ack_p99_le_2s": result["load_webhook_p99_ms"] <= 2000,
         "every_reply_within_60s": result["unanswered"] == 0
@@ -116,7 +117,8 @@ def write(results: list[dict], rate: float, seconds: float) -> None:
     keys = ["load_achieved_rate_per_s", "load_webhook_p50_ms", "load_webhook_p99_ms",
             "load_webhook_max_ms", "load_http_statuses", "answered", "answered_late_via_outbox",
             "unanswered", "lost", "never_acknowledged", "duplicated", "reply_delay_p50_s",
-            "reply_delay_p99_s", "reply_delay_max_s", "answer_rate_per_s", "targets"]
+            "reply_delay_p99_s", "reply_delay_max_s", "answer_rate_per_s", "understood_by",
+            "targets"]
     lines = ["# Rush hour", "", f"{rate:g} signed messages a second for {seconds:g} s (10% "
              "delivered twice, as Twilio retries), real Rasa, a local stand-in for Twilio's "
              "REST API for answers sent through the outbox; 2 cores for everything.", "",
