@@ -28,7 +28,7 @@ from bench.load import nlu_sources, run_load
 from bench.overload import _reachable, fresh_postgres
 from bench.run import start_serve
 from bot.conversation.nlu import FALLBACK
-from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
+from bot.conversation.nlu_server import is_answering, start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -217,6 +217,8 @@ def main() -> None:
     databases = [("sqlite", lambda: f"sqlite:///{tmp}/{uuid.uuid4().hex[:6]}.db")]
     if _reachable(args.postgres):
         databases.append(("postgresql", lambda: fresh_postgres(args.postgres)))
+    if is_answering(f"http://127.0.0.1:{RASA_PORT}"):  # its CPU would not be counted
+        raise RuntimeError(f"something already answers on port {RASA_PORT}: stop it first")
     rasa = start_rasa(RASA_PORT)
     results = {}
     try:
