@@ -14,7 +14,6 @@ which, exactly once). While a person's late answers wait in the outbox, their ne
 behind them, so replies never overtake each other.
 """
 
-import json
 import logging
 import threading
 import time
@@ -417,36 +416,28 @@ def _lock_contact(session: Session, contact_id: int) -> Contact:
     a key-share lock on the contact) never waits for an answer in progress.
 
     Read with a Core statement into a Contact the session does not track (the ORM's load and
-    flush were ~0.8 ms of CPU a message): `_save_contact` writes back what the turn changed."""
+    flush were ~0.8 ms of CPU a message): `_save_contact` writes back what a turn may change."""
     row = session.connection().execute(_LOCK_CONTACT, {"contact_id": contact_id}).first()
     if row is None:  # committed before the answer began: only a deletion since removes it
         raise LookupError(f"Contact {contact_id} is no longer in the database")
     contact = Contact(**row._asdict())
-    session.info[_CONTACT_AS_READ] = _as_read(contact)
     return contact
 
 
-def _as_read(contact: Contact) -> dict[str, str]:
-    """The fields a turn may change, as text: were a flow to change the state in place, the
-    comparison would still see it (and JSON is cheaper than a deep copy)."""
-    return {name: json.dumps(getattr(contact, name), sort_keys=True, default=str)
-            for name in _TURN_CHANGES}
-
-
 def _save_contact(session: Session, contact: Contact) -> None:
-    before, now = session.info.pop(_CONTACT_AS_READ), _as_read(contact)
-    changed = {name: getattr(contact, name) for name in _TURN_CHANGES
-               if now[name] != before[name]}
-    if changed:
-        session.connection().execute(
-            update(_CONTACT).where(_CONTACT.c.id == stored_id(contact)).values(**changed))
+    """What the turn may have changed, in one statement built once (every turn changes the
+    state or the time at least, so there is always something to write)."""
+    session.connection().execute(_SAVE_CONTACT, {
+        "contact_id": stored_id(contact), **{name: getattr(contact, name)
+                                             for name in _TURN_CHANGES}})
 
 
 _LOCK_CONTACT = core_select(_CONTACT).where(
     _CONTACT.c.id == bindparam("contact_id")).with_for_update(key_share=True)
 # What a turn may change on the contact (the engine, the flows, the rate-limit notice).
 _TURN_CHANGES = ("language", "last_language", "opted_out", "opted_out_at", "state", "updated_at")
-_CONTACT_AS_READ = "rahnuma_contact_as_read"
+_SAVE_CONTACT = update(_CONTACT).where(_CONTACT.c.id == bindparam("contact_id")).values(
+    **{name: bindparam(name) for name in _TURN_CHANGES})
 
 
 def _stored(session: Session, model: type[_Model], id_: int, *, lock: bool = False) -> _Model:
