@@ -42,8 +42,12 @@ def start_rasa(port: int, *, model: Path = MODELS_DIR, token: str | None = None,
     env = os.environ | {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
                         "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(command, cwd=PROJECT_ROOT / "nlu_data", env=env, stdout=output,
-                            stderr=subprocess.STDOUT, preexec_fn=lambda: os.nice(RASA_NICENESS))
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT / "nlu_data", env=env, stdout=output,
+                               stderr=subprocess.STDOUT)
+    # Set from here rather than in a preexec_fn (unsafe in a process with threads); Rasa's
+    # threads, all started later, inherit it.
+    os.setpriority(os.PRIO_PROCESS, process.pid, RASA_NICENESS)
+    return process
 
 
 def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> None:
