@@ -9,7 +9,6 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 
@@ -77,19 +76,6 @@ class Message(SQLModel, table=True):
     lease_until: datetime | None = None
     # Twilio's I-Twilio-Idempotency-Token: the same delivery, whatever its MessageSid says.
     idempotency_token: str | None = Field(default=None, max_length=64)
-
-
-def get_or_create_contact(session: Session, phone: str) -> Contact:
-    contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
-    if contact:
-        return contact
-    try:
-        with session.begin_nested():  # a first message racing another from the same phone
-            contact = Contact(phone=phone)
-            session.add(contact)
-        return contact
-    except IntegrityError:
-        return session.exec(select(Contact).where(Contact.phone == phone)).one()
 
 
 def replies_to(session: Session, message_id: int, *, excluding: Any = None) -> list[Message]:
