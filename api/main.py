@@ -1,6 +1,8 @@
 """The FastAPI application."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -10,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from api import health, metrics, staff, webhooks
 from api.security_headers import SecurityHeaders
 from api.staff.web import LoginRequired
+from bot.conversation.answering import Answerers
 from bot.conversation.engine import Engine, build_engine
 from bot.db import get_engine
 from bot.logs import configure_logging
@@ -25,11 +28,12 @@ def create_app(settings: Settings | None = None, bot: Engine | None = None) -> F
                   openapi_url="/openapi.json" if docs else None,
                   # Starlette's slash redirect builds an absolute URL from the Host header,
                   # so a forged Host sent people elsewhere; "/x/" is simply not "/x".
-                  redirect_slashes=False)
+                  redirect_slashes=False, lifespan=_lifespan)
     app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.db = get_engine(settings.database_url)
     app.state.bot = bot or build_engine(settings)
+    app.state.answerers = Answerers(settings, app.state.db, app.state.bot)
     app.include_router(webhooks.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -43,3 +47,9 @@ def create_app(settings: Settings | None = None, bot: Engine | None = None) -> F
 
     logging.getLogger(__name__).info("Rahnuma app ready")
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.answerers.close()

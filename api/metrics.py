@@ -6,11 +6,18 @@ route does not exist (404).
 """
 
 import hmac
+import os
 from collections.abc import Iterator
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Engine
 from sqlmodel import Session, func, select
@@ -63,5 +70,13 @@ def metrics(request: Request) -> Response:
     _check_scraper(request)
     registry = CollectorRegistry()
     registry.register(QueueCollector(request.app.state.db))
-    body = generate_latest(REGISTRY) + generate_latest(registry)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(_counted() + generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _counted() -> bytes:
+    """This process's counts, or every process's when they keep them in files (bot/metrics)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest(REGISTRY)
+    every_process = CollectorRegistry()
+    multiprocess.MultiProcessCollector(every_process)
+    return generate_latest(every_process)

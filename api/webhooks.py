@@ -4,7 +4,8 @@ import asyncio
 import logging
 import re
 import time
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 
 from fastapi import APIRouter, HTTPException, Request
@@ -16,9 +17,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from api import deps
 from api.twilio_form import MESSAGE_SID, TwilioForm, idempotency_token, read_signed_form
+from bot.conversation.answering import Answerers
 from bot.conversation.channels import Channel
 from bot.conversation.engine import Engine
-from bot.conversation.inbox import Received, ReplyTicket, accept, answer, follow_duplicate
+from bot.conversation.inbox import Received, accept, follow_duplicate, stop_waiting
 from bot.conversation.turn import InboundMessage, Media
 from bot.db import session_scope
 from bot.messaging.outbox import record_status
@@ -30,16 +32,10 @@ router = APIRouter()
 
 MAX_MEDIA = 10
 NO_OUTBOX_BUDGET_SECONDS = 12.0
-# Answers run here, not in the request's thread pool: one that outlives its request (past the
-# reply budget) keeps running to the outbox. Few threads on purpose: answering is CPU and
-# database-lock bound, and every extra answering thread takes the GIL and SQLite's write lock
-# from the deliveries waiting to be stored and acknowledged (measured: with 8, acknowledgements
-# at 55 messages/s waited 8 s for the write lock); with 2, the NLU's round trips left them idle.
-_ANSWER_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="answer")
 # Storing deliveries: a few threads taking requests in arrival order. With a thread each (up to
 # 40), they fought over SQLite's write lock by polling, and its holder waited for the GIL.
 _STORE_POOL = ThreadPoolExecutor(max_workers=3, thread_name_prefix="store")
-# More answers than this waiting for the pool: a new one is acknowledged at once (late).
+# This many answers in hand already: a new one is acknowledged at once (late).
 BACKLOG_TO_ACK_AT_ONCE = 8
 PHONE = re.compile(r"^\+?[0-9]{6,16}$")
 
@@ -86,7 +82,7 @@ async def twilio_inbound(request: Request, settings: deps.SettingsDep, db: deps.
         # a margin under Twilio's 15-second limit.
         budget = settings.reply_budget_seconds if can_send_late else max(
             settings.reply_budget_seconds, NO_OUTBOX_BUDGET_SECONDS)
-        received = await _receive_within(_ANSWER_POOL, db, bot, inbound,
+        received = await _receive_within(request.app.state.answerers, db, bot, inbound,
                                          deadline=started + budget, can_send_late=can_send_late)
     except OperationalError as error:
         log.error("database unavailable: %s", type(error).__name__)
@@ -104,49 +100,40 @@ def _outbox_can_send(settings: Settings) -> bool:
                 (settings.twilio_sms_from or settings.twilio_whatsapp_from))
 
 
-async def _receive_within(pool: Executor, db: DbEngine, bot: Engine, inbound: InboundMessage,
-                          *, deadline: float, can_send_late: bool) -> Received:
+async def _receive_within(answerers: Answerers, db: DbEngine, bot: Engine,
+                          inbound: InboundMessage, *, deadline: float,
+                          can_send_late: bool) -> Received:
     """Store the message (before acknowledging: then nothing acknowledged is ever lost), then
     answer in the TwiML if the answer is ready by `deadline`. Past it, acknowledge with empty
     TwiML and let the answer go through the outbox: Twilio gives up after 15 s, and a busy
     instance must not make every sender wait for the queue ahead of them."""
     loop = asyncio.get_running_loop()
-    accepted = await loop.run_in_executor(
-        _STORE_POOL, partial(accept, db, inbound, rate_limit=bot.rate_limit_per_minute))
+    # Answers are queueing: this one cannot be ready within the budget; waiting for it would
+    # only hold the acknowledgement (and Twilio's connection) for nothing.
+    at_once = can_send_late and answerers.in_hand >= BACKLOG_TO_ACK_AT_ONCE
+    accepted = await loop.run_in_executor(_STORE_POOL, partial(
+        accept, db, inbound, rate_limit=bot.rate_limit_per_minute, late=at_once))
     if accepted is None:  # a retry: the first copy's answer, or this copy takes over
         wait = max(deadline - time.perf_counter(), 0.0)
         return await run_in_threadpool(partial(follow_duplicate, db, bot, inbound, wait=wait))
-    ticket = ReplyTicket()
-    answering = loop.run_in_executor(pool, answer, db, bot, inbound, accepted, ticket)
-    _backlog.count += 1
-    answering.add_done_callback(_backlog.done)
-    if can_send_late and _backlog.count > BACKLOG_TO_ACK_AT_ONCE and ticket.give_up():
-        # Answers are queueing: this one cannot be ready within the budget; waiting for it
-        # would only hold the acknowledgement (and Twilio's connection) for nothing.
-        LATE_ANSWERS.inc()
-        answering.add_done_callback(_log_failure)
-        return Received([], late=True)
+    answering = answerers.submit(inbound, accepted)
+    if at_once:
+        return _late(answering)
     try:
         return await asyncio.wait_for(asyncio.shield(answering),
                                       max(deadline - time.perf_counter(), 0.0))
-    except TimeoutError:
-        if not ticket.give_up():  # stored for the TwiML a moment ago: return it after all
-            return await answering
-        LATE_ANSWERS.inc()
-        answering.add_done_callback(_log_failure)
-        return Received([], late=True)
+    except (TimeoutError, BrokenProcessPool):
+        replies = await loop.run_in_executor(_STORE_POOL, stop_waiting, db,
+                                             accepted.message_id)
+        if replies is None:
+            return _late(answering)
+        return Received(replies)  # stored for the TwiML a moment ago: returned after all
 
 
-class _Backlog:
-    """Answers submitted and not finished, counted on the event loop (no lock needed)."""
-
-    count = 0
-
-    def done(self, _future: asyncio.Future) -> None:
-        self.count -= 1
-
-
-_backlog = _Backlog()
+def _late(answering: asyncio.Future) -> Received:
+    LATE_ANSWERS.inc()
+    answering.add_done_callback(_log_failure)
+    return Received([], late=True)
 
 
 def _log_failure(done: asyncio.Future) -> None:

@@ -26,11 +26,13 @@ from bot.settings import PROJECT_ROOT
 RESULTS = PROJECT_ROOT / "bench" / "results"
 TOKEN = "bench-auth-token"
 RASA_PORT, FIRST_APP_PORT = 5916, 8921
+# What the README's production section recommends for a 2-core machine.
+ANSWER_PROCESSES = 2
 
 
-def start_instance(port: int, database_url: str, twilio_url: str,
-                   workers: int) -> subprocess.Popen:
-    return start_serve(port, {
+def start_instance(port: int, database_url: str, twilio_url: str, workers: int,
+                   answer_processes: int) -> subprocess.Popen:
+    return start_serve(port, {"ANSWER_PROCESSES": str(answer_processes),
         "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{RASA_PORT}",
         "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_SMS_FROM": "+14155550100", "TWILIO_WHATSAPP_FROM": "whatsapp:+14155550100",
@@ -47,13 +49,14 @@ def fresh_postgres(base_url: str) -> str:
     return f"{base_url}{separator}options=-csearch_path%3D{schema}"
 
 
-def rush(name: str, database_url: str, instances: int, workers: int, texts: list[str],
-         twilio_url: str, rate: float, seconds: float) -> dict:
+def rush(name: str, database_url: str, instances: int, workers: int, answer_processes: int,
+         texts: list[str], twilio_url: str, rate: float, seconds: float) -> dict:
     ports = [FIRST_APP_PORT + i for i in range(instances)]
     apps = []
     try:
         for port in ports:  # one after the other: each migrates (a no-op after the first)
-            apps.append(start_instance(port, database_url, twilio_url, workers))
+            apps.append(start_instance(port, database_url, twilio_url, workers,
+                                       answer_processes))
         urls = [f"http://127.0.0.1:{port}/webhooks/twilio" for port in ports]
         result = run_load(urls, TOKEN, database_url, texts, rate=rate, seconds=seconds,
                           drain_seconds=90)
@@ -86,17 +89,21 @@ def main() -> None:
         wait_until_ready(f"http://127.0.0.1:{RASA_PORT}", rasa)
         tmp = Path("/tmp") / f"rahnuma-bench-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
-        # (name, database, instances, app processes per instance)
-        setups = [("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1, 1)]
+        # (name, database, instances, web processes per instance, answering processes per
+        # instance: 0 = answers in the web process's threads)
+        setups = [("sqlite, 1 instance, answering in threads", f"sqlite:///{tmp}/t.db", 1, 1, 0),
+                  ("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1, 1, ANSWER_PROCESSES)]
         if _reachable(args.postgres):
-            setups += [("postgresql, 1 instance", fresh_postgres(args.postgres), 1, 1),
-                       ("postgresql, 2 instances", fresh_postgres(args.postgres), 2, 1),
-                       ("postgresql, 1 instance --workers 2", fresh_postgres(args.postgres),
-                        1, 2)]
-        for name, url, instances, workers in setups:
+            setups += [("postgresql, 1 instance, answering in threads",
+                        fresh_postgres(args.postgres), 1, 1, 0),
+                       ("postgresql, 1 instance", fresh_postgres(args.postgres), 1, 1,
+                        ANSWER_PROCESSES),
+                       ("postgresql, 2 instances", fresh_postgres(args.postgres), 2, 1,
+                        ANSWER_PROCESSES)]
+        for name, url, instances, workers, answerers in setups:
             print(f"rush hour: {name} at {args.rate:g}/s for {args.seconds:g} s", flush=True)
-            results.append(rush(name, url, instances, workers, texts, twilio_url, args.rate,
-                                args.seconds))
+            results.append(rush(name, url, instances, workers, answerers, texts, twilio_url,
+                                args.rate, args.seconds))
     finally:
         stop(rasa)
         twilio.shutdown()

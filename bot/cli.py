@@ -1,7 +1,9 @@
 """The `rahnuma` command. Every command reads DATABASE_URL and the other settings."""
 
 import json
+import os
 import sys
+import tempfile
 from datetime import datetime
 
 import click
@@ -25,8 +27,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
 
     With several workers, uvicorn's processes each build the app from the environment; the
     background worker (outbox, sweep, evidence) runs once, in this process."""
-    import os
-
+    count_in_every_process = _metrics_directory()
     import uvicorn
 
     from bot.conversation.nlu_server import local_nlu_server
@@ -50,6 +51,17 @@ def serve(host: str, port: int, workers: int | None) -> None:
         finally:
             if stop_worker:
                 stop_worker.set()
+            count_in_every_process.cleanup()
+
+
+def _metrics_directory() -> tempfile.TemporaryDirectory[str]:
+    """Where this instance's processes keep their counts (bot/metrics.py): set before any
+    of them imports prometheus_client, and fresh, as prometheus_client requires."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before its directory was set")
+    directory = tempfile.TemporaryDirectory(prefix="rahnuma-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory.name
+    return directory
 
 
 @main.command()

@@ -1,4 +1,10 @@
-"""Prometheus metrics: what the bot does, how fast, and what waits in the queues."""
+"""Prometheus metrics: what the bot does, how fast, and what waits in the queues.
+
+Answers may be worked out in other processes (ANSWER_PROCESSES, `serve --workers`), each
+counting its own. `rahnuma serve` points PROMETHEUS_MULTIPROC_DIR at a fresh directory before
+any of them starts (prometheus_client then keeps each process's counts in a file there), and
+/metrics adds them up.
+"""
 
 from prometheus_client import Counter, Histogram
 

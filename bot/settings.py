@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Twilio gives up on a webhook after 15 s. An answer ready within this budget goes back in
     # the TwiML; a slower one is acknowledged with empty TwiML and sent through the outbox.
     reply_budget_seconds: float = 2.0
+    # 0: answers are worked out in threads of the web process. N: in N processes of their own,
+    # at a lower CPU priority, so that in a rush every delivery is still acknowledged at once
+    # (bench/results/overload.md). Each costs the memory of a second copy of the bot.
+    answer_processes: int = Field(default=0, ge=0, le=16)
     # `serve` runs the worker in a thread unless a separate `rahnuma worker` does it.
     run_worker_in_app: bool = True
 

@@ -74,6 +74,10 @@ class Message(SQLModel, table=True):
     # Inbound, until handled: the copy answering it holds it until then. A retried delivery
     # or the worker's sweep takes over an expired lease (its holder died mid-answer).
     lease_until: datetime | None = None
+    # Inbound: when the webhook stopped waiting for the answer and acknowledged with empty
+    # TwiML; the answer then goes through the outbox. Set and read in the database, so the
+    # webhook and an answering process in another process agree on who delivers.
+    gave_up_waiting_at: datetime | None = None
     # Twilio's I-Twilio-Idempotency-Token: the same delivery, whatever its MessageSid says.
     idempotency_token: str | None = Field(default=None, max_length=64)
 

@@ -9,16 +9,15 @@ The copy that answers holds a lease on the message until its answer is stored. I
 (kill -9 mid-burst), a retried delivery or the worker's sweep takes the lease over and answers.
 
 An answer goes back in the webhook's TwiML when it is ready within the reply budget; otherwise
-the webhook acknowledges at once and the answer goes through the outbox (`ReplyTicket` settles
-which, exactly once). While a person's late answers wait in the outbox, their next answers queue
-behind them, so replies never overtake each other.
+the webhook acknowledges at once and the answer goes through the outbox. Which of the two
+delivers is settled in the database, exactly once, so the answer may be worked out in another
+process (`answering.py`): the webhook's `stop_waiting` and the answer's commit both update the
+message's row, and whichever comes second sees what the first did. While a person's late answers
+wait in the outbox, their next answers queue behind them, so replies never overtake each other.
 """
 
 import logging
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -80,33 +79,6 @@ class Accepted:
     snapshot: dict = field(default_factory=dict)
 
 
-class ReplyTicket:
-    """Who delivers one message's answer: the webhook's TwiML while it still waits, the outbox
-    once it has given up. The answer's transaction commits while holding the lock, so the two
-    can never both deliver, or neither."""
-
-    def __init__(self, *, late: bool = False) -> None:
-        self._lock = threading.Lock()
-        self._late = late
-        self._settled = False
-
-    def give_up(self) -> bool:
-        """The webhook stops waiting. True: the outbox will deliver. False: the answer was
-        already stored for the TwiML, and is about to be returned."""
-        with self._lock:
-            if self._settled:
-                return False
-            self._late = True
-            return True
-
-    @contextmanager
-    def deciding(self) -> Iterator[bool]:
-        """Held around the answer's commit: yields whether the answer is late."""
-        with self._lock:
-            yield self._late
-            self._settled = True
-
-
 def redact_phone(phone: str) -> str:
     """Enough to tell numbers apart in a log, not enough to call anyone."""
     return f"{phone[:4]}…{phone[-2:]}" if len(phone) > 6 else "…"
@@ -120,9 +92,11 @@ def receive(db: DbEngine, engine: Engine, inbound: InboundMessage) -> Received:
     return answer(db, engine, inbound, accepted)
 
 
-def accept(db: DbEngine, inbound: InboundMessage, *, rate_limit: int) -> Accepted | None:
+def accept(db: DbEngine, inbound: InboundMessage, *, rate_limit: int,
+           late: bool = False) -> Accepted | None:
     """Store the message (committed before anything else happens), or None when this
-    delivery was seen before."""
+    delivery was seen before. `late`: the webhook will not wait for the answer (the outbox
+    sends it)."""
     # NUL characters carry nothing in a message, and PostgreSQL cannot store them.
     inbound = replace(inbound, body=inbound.body.replace("\x00", ""))
     now = utcnow()
@@ -134,7 +108,8 @@ def accept(db: DbEngine, inbound: InboundMessage, *, rate_limit: int) -> Accepte
                 "direction": str(Direction.IN), "body": inbound.body, "sid": inbound.sid,
                 "idempotency_token": inbound.idempotency_token, "created_at": now,
                 "media": [{"url": m.url, "content_type": m.content_type} for m in inbound.media],
-                "lease_until": now + LEASE}).inserted_primary_key
+                "lease_until": now + LEASE,
+                "gave_up_waiting_at": now if late else None}).inserted_primary_key
             if inserted is None:  # every dialect here reports the new row's key
                 raise RuntimeError("the stored message's id was not reported")
             message_id = int(inserted[0])
@@ -172,9 +147,15 @@ _ANSWER_STATE = core_select(
                    _OUTBOX.c.message_id == _REPLY.c.id,
                    _REPLY.c.reply_to_id.is_not(None)).label("late_replies_waiting"),
 ).where(_MESSAGE.c.id == bindparam("message_id"))
+# Returns whether the webhook gave up waiting: from here until the commit this answer holds the
+# message's row, so the webhook's `_GIVE_UP` either came before (outbox) or finds it handled.
 _MARK_HANDLED = update(_MESSAGE).where(_MESSAGE.c.id == bindparam("message_id")).values(
     handled_at=bindparam("handled_at"), lease_until=None, language=bindparam("language"),
-    intent=bindparam("intent"), confidence=bindparam("confidence"), nlu=bindparam("nlu"))
+    intent=bindparam("intent"), confidence=bindparam("confidence"), nlu=bindparam("nlu"),
+).returning(_MESSAGE.c.gave_up_waiting_at)
+_GIVE_UP = update(_MESSAGE).where(_MESSAGE.c.id == bindparam("message_id"),
+                                  _MESSAGE.c.handled_at.is_(None)).values(
+    gave_up_waiting_at=bindparam("now"))
 
 
 def _contact_for(connection: Connection, phone: str, now: datetime) -> Row:
@@ -191,18 +172,29 @@ def _contact_for(connection: Connection, phone: str, now: datetime) -> Row:
     return connection.execute(_CONTACT_BY_PHONE, {"phone": phone}).one()
 
 
-def answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Accepted,
-           ticket: ReplyTicket | None = None) -> Received:
-    """Answer a stored message once; the ticket says whether in TwiML or through the outbox."""
-    ticket = ticket or ReplyTicket()
+def answer(db: DbEngine, engine: Engine, inbound: InboundMessage,
+           accepted: Accepted) -> Received:
+    """Answer a stored message once: for the TwiML, or through the outbox when the webhook
+    has stopped waiting (`Received.late`)."""
     try:
         prefetched = None if accepted.over_limit else engine.prefetch(inbound,
                                                                       **accepted.snapshot)
-        return _answer(db, engine, inbound, accepted, prefetched, ticket)
+        return _answer(db, engine, inbound, accepted, prefetched)
     except Exception:
         # The message is already safe in the database; the person still gets an answer.
         log.exception("engine failed on message %s", accepted.message_id)
-        return _answer_with_error(db, engine, inbound, accepted, ticket)
+        return _answer_with_error(db, engine, inbound, accepted)
+
+
+def stop_waiting(db: DbEngine, message_id: int) -> list[OutboundMessage] | None:
+    """The webhook stops waiting for an answer. None: the outbox will send it. Otherwise the
+    answer was stored for the TwiML a moment ago, and here it is."""
+    with db.begin() as connection:
+        gave_up = connection.execute(_GIVE_UP, {"message_id": message_id, "now": utcnow()})
+        if gave_up.rowcount == 1:
+            return None
+    with Session(read_only(db)) as session:
+        return _twiml_replies(session, message_id)
 
 
 def follow_duplicate(db: DbEngine, engine: Engine, inbound: InboundMessage, *,
@@ -221,7 +213,8 @@ def follow_duplicate(db: DbEngine, engine: Engine, inbound: InboundMessage, *,
             expired = message.lease_until is None or message.lease_until < _naive_now(message)
             message_id = stored_id(message)
         if expired:
-            accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute)
+            accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute,
+                                 late=False)
             if accepted is not None:
                 log.info("message %s: first copy's lease expired; answering it", message_id)
                 return replace(answer(db, engine, inbound, accepted), duplicate=True)
@@ -230,15 +223,17 @@ def follow_duplicate(db: DbEngine, engine: Engine, inbound: InboundMessage, *,
         time.sleep(0.05)
 
 
-def take_over(db: DbEngine, message_id: int, *, rate_limit: int) -> Accepted | None:
-    """Claim an unanswered message whose lease ran out; None when another copy has it."""
+def take_over(db: DbEngine, message_id: int, *, rate_limit: int,
+              late: bool) -> Accepted | None:
+    """Claim an unanswered message whose lease ran out; None when another copy has it.
+    `late`: its answer goes through the outbox (the sweep), not a retry's TwiML."""
     now = utcnow()
     with Session(db, expire_on_commit=False) as session:
         claimed = session.execute(
             update(Message)
             .where(col(Message.id) == message_id, col(Message.handled_at).is_(None),
                    or_(col(Message.lease_until).is_(None), col(Message.lease_until) < now))
-            .values(lease_until=now + LEASE))
+            .values(lease_until=now + LEASE, gave_up_waiting_at=now if late else None))
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             session.rollback()
             return None
@@ -265,10 +260,11 @@ def answer_unanswered(db: DbEngine, engine: Engine, *, limit: int = 20) -> int:
         candidates = [id_ for id_ in session.exec(query) if id_ is not None]
     answered = 0
     for message_id in candidates:
-        accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute)
+        accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute,
+                             late=True)
         if accepted is None:
             continue
-        answer(db, engine, _inbound_of(db, message_id), accepted, ReplyTicket(late=True))
+        answer(db, engine, _inbound_of(db, message_id), accepted)
         answered += 1
     return answered
 
@@ -284,7 +280,7 @@ def _inbound_of(db: DbEngine, message_id: int) -> InboundMessage:
 
 
 def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Accepted,
-            prefetched: NluResult | None, ticket: ReplyTicket) -> Received:
+            prefetched: NluResult | None) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
         handled, queue_behind = _answer_state(session, accepted.message_id)
@@ -301,7 +297,7 @@ def _answer(db: DbEngine, engine: Engine, inbound: InboundMessage, accepted: Acc
             MESSAGES.labels(inbound.channel, str(understanding.language),
                             understanding.intent or "-").inc()
         return _deliver(session, contact, accepted.message_id, inbound.channel, replies,
-                        ticket, queue_behind, understanding)
+                        queue_behind, understanding)
 
 
 def _answer_state(session: Session, message_id: int) -> tuple[bool, bool]:
@@ -316,7 +312,7 @@ def _answer_state(session: Session, message_id: int) -> tuple[bool, bool]:
 
 
 def _deliver(session: Session, contact: Contact, message_id: int, channel: str,
-             replies: list[OutboundMessage], ticket: ReplyTicket, queue_behind: bool,
+             replies: list[OutboundMessage], queue_behind: bool,
              understanding: Understanding | None = None) -> Received:
     """Store the answer for the TwiML, or queue it in the outbox, and commit: exactly once.
     `queue_behind`: this person's earlier answers still wait in the outbox; this one follows
@@ -324,25 +320,24 @@ def _deliver(session: Session, contact: Contact, message_id: int, channel: str,
     connection = session.connection()
     contact_id = stored_id(contact)
     _save_contact(session, contact)
-    connection.execute(_MARK_HANDLED, {
+    gave_up_waiting_at = connection.execute(_MARK_HANDLED, {
         "message_id": message_id, "handled_at": utcnow(),
         "language": str(understanding.language) if understanding else None,
         "intent": understanding.intent if understanding else None,
         "confidence": understanding.confidence if understanding else None,
-        "nlu": understanding.source if understanding else None})
-    with ticket.deciding() as late:
-        late = late or queue_behind
-        if late:
-            for reply in replies:
-                enqueue(session, contact=contact, channel=channel, body=reply.body,
-                        language=str(reply.language), reply_to_id=message_id)
-        elif replies:
-            now = utcnow()
-            connection.execute(_INSERT_MESSAGE, [
-                {"contact_id": contact_id, "channel": channel, "direction": str(Direction.OUT),
-                 "body": reply.body, "reply_to_id": message_id, "language": str(reply.language),
-                 "media": [], "created_at": now} for reply in replies])
-        session.commit()
+        "nlu": understanding.source if understanding else None}).scalar_one()
+    late = gave_up_waiting_at is not None or queue_behind
+    if late:
+        for reply in replies:
+            enqueue(session, contact=contact, channel=channel, body=reply.body,
+                    language=str(reply.language), reply_to_id=message_id)
+    elif replies:
+        now = utcnow()
+        connection.execute(_INSERT_MESSAGE, [
+            {"contact_id": contact_id, "channel": channel, "direction": str(Direction.OUT),
+             "body": reply.body, "reply_to_id": message_id, "language": str(reply.language),
+             "media": [], "created_at": now} for reply in replies])
+    session.commit()
     if late and replies:
         wake_worker()
     return Received(replies, late=late)
@@ -397,7 +392,7 @@ def _rate_limit_notice(engine: Engine, contact: Contact) -> list[OutboundMessage
 
 
 def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage,
-                       accepted: Accepted, ticket: ReplyTicket) -> Received:
+                       accepted: Accepted) -> Received:
     with Session(db, expire_on_commit=False) as session:
         contact = _lock_contact(session, accepted.contact_id)
         handled, queue_behind = _answer_state(session, accepted.message_id)
@@ -406,7 +401,7 @@ def _answer_with_error(db: DbEngine, engine: Engine, inbound: InboundMessage,
         language = Lang(contact.language or contact.last_language or engine.understand(
             inbound.body, parse=False).language)
         replies = [OutboundMessage(engine.content.text("error", language), language)]
-        return _deliver(session, contact, accepted.message_id, inbound.channel, replies, ticket,
+        return _deliver(session, contact, accepted.message_id, inbound.channel, replies,
                         queue_behind)
 
 

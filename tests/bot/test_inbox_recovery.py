@@ -11,7 +11,6 @@ from sqlmodel import Session, func, select
 from api.main import create_app
 from bot.conversation.contacts import Direction, Message, utcnow
 from bot.conversation.inbox import (
-    ReplyTicket,
     accept,
     answer,
     answer_unanswered,
@@ -76,25 +75,16 @@ def test_a_late_copy_never_answers_twice(db, bot, fake_nlu):
     assert slow.replies == [] and answers_to(db, message.sid) == 1
 
 
-def test_the_ticket_settles_exactly_one_deliverer():
-    answered_first = ReplyTicket()
-    with answered_first.deciding() as late:
-        assert not late
-    assert answered_first.give_up() is False  # the TwiML carries it
-    gave_up_first = ReplyTicket()
-    assert gave_up_first.give_up() is True
-    with gave_up_first.deciding() as late:
-        assert late  # the outbox carries it
-
-
 def slow_bot(bot, seconds):
-    handle = bot.handle
+    """A bot whose NLU takes `seconds`: where a real answer spends its time when it is slow
+    (Rasa busy), before the answer's transaction begins."""
+    prefetch = bot.prefetch
 
     def slowly(*args, **kwargs):
         time.sleep(seconds)
-        return handle(*args, **kwargs)
+        return prefetch(*args, **kwargs)
 
-    bot.handle = slowly
+    bot.prefetch = slowly
     return bot
 
 
@@ -124,7 +114,7 @@ def test_a_persons_next_answer_queues_behind_their_late_one(settings, bot, db, f
     fake_nlu.teach("fees", "ask_fees")
     fake_nlu.teach("protector", "ask_protector")
     late = inbound("fees")  # answered late: still waiting in the outbox
-    answer(db, bot, late, accept(db, late, rate_limit=20), ReplyTicket(late=True))
+    answer(db, bot, late, accept(db, late, rate_limit=20, late=True))
     second = receive(db, bot, inbound("protector"))
     assert second.late and second.replies
     assert len(outbox_bodies(db)) == 2  # in order, behind the first
