@@ -14,7 +14,6 @@ Run for SQLite and, when it answers, PostgreSQL. Writes bench/results/cpu.json a
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import time
@@ -26,6 +25,7 @@ import yaml
 
 from bench.load import nlu_sources, run_load
 from bench.overload import _reachable, fresh_postgres
+from bench.procs import cpu_seconds, own_cpu_seconds, wait_idle
 from bench.run import start_serve
 from bot.conversation.nlu import FALLBACK
 from bot.conversation.nlu_server import is_answering, start_rasa, stop, wait_until_ready
@@ -34,50 +34,8 @@ from bot.settings import PROJECT_ROOT
 RESULTS = PROJECT_ROOT / "bench" / "results"
 TOKEN = "bench-auth-token"
 RASA_PORT, APP_PORT = 5917, 8931
-TICKS = os.sysconf("SC_CLK_TCK")
 P95_TARGET_MS = 300
 STEPS = (25, 50, 75, 100, 125, 150, 200)
-
-
-def cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and every process below it (uvicorn's workers)."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # ended while we looked
-            continue
-        # After the name: state, ppid, ..., utime (14th field of the line), stime (15th).
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, ppid in parents.items() if ppid == parent]
-        tree.update(children)
-        frontier += children
-    return sum(times.get(pid, 0.0) for pid in tree)
-
-
-def wait_idle(pid: int, *, timeout: float = 120) -> None:
-    """Until the process tree spends under 5% of a core: a Rasa still parsing what an earlier,
-    overloaded phase sent it would count against the next phase."""
-    deadline = time.monotonic() + timeout
-    last = cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        now = cpu_seconds(pid)
-        if now - last < 0.05:
-            return
-        last = now
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def app_env(database_url: str, port: int) -> dict[str, str]:

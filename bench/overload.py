@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from bench import fake_twilio
 from bench.load import ACCOUNT_SID, nlu_sources, run_load
+from bench.procs import cpu_seconds, own_cpu_seconds, wait_idle
 from bench.run import start_serve
 from bot.conversation.nlu_server import start_rasa, stop, wait_until_ready
 from bot.db import get_engine
@@ -50,16 +51,21 @@ def fresh_postgres(base_url: str) -> str:
 
 
 def rush(name: str, database_url: str, instances: int, workers: int, answer_processes: int,
-         texts: list[str], twilio_url: str, rate: float, seconds: float) -> dict:
+         texts: list[str], twilio: fake_twilio.StandIn, rate: float, seconds: float,
+         rasa_pid: int) -> dict:
     ports = [FIRST_APP_PORT + i for i in range(instances)]
     apps = []
     try:
         for port in ports:  # one after the other: each migrates (a no-op after the first)
-            apps.append(start_instance(port, database_url, twilio_url, workers,
+            apps.append(start_instance(port, database_url, twilio.url, workers,
                                        answer_processes))
         urls = [f"http://127.0.0.1:{port}/webhooks/twilio" for port in ports]
+        wait_idle(rasa_pid)
+        before = _cpu(apps, rasa_pid, twilio.pid)
         result = run_load(urls, TOKEN, database_url, texts, rate=rate, seconds=seconds,
                           drain_seconds=90)
+        result["cpu_seconds"] = {part: round(spent - before[part], 1)
+                                 for part, spent in _cpu(apps, rasa_pid, twilio.pid).items()}
     finally:
         for app in apps:
             stop(app)
@@ -73,16 +79,28 @@ def rush(name: str, database_url: str, instances: int, workers: int, answer_proc
     return result
 
 
+def _cpu(apps: list[subprocess.Popen], rasa_pid: int, twilio_pid: int) -> dict[str, float]:
+    """CPU spent so far: the web processes (each instance's first process, which also sends
+    the outbox), what runs below them (answering processes, uvicorn's workers), Rasa, this
+    process (the load generator) and the stand-in for Twilio."""
+    web = sum(cpu_seconds(app.pid, below=False) for app in apps)
+    return {"web": web, "below_web": sum(cpu_seconds(app.pid) for app in apps) - web,
+            "rasa": cpu_seconds(rasa_pid), "generator": own_cpu_seconds(),
+            "twilio_stand_in": cpu_seconds(twilio_pid)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--only", help="run only the setups whose name contains this")
+    parser.add_argument("--answer-processes", type=int, default=ANSWER_PROCESSES)
     parser.add_argument("--postgres", default=os.environ.get(
         "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
     tests = yaml.safe_load((PROJECT_ROOT / "nlu_data" / "tests" / "messages.yml").read_text())
     texts = [case["text"] for case in tests]
-    twilio_url, twilio = fake_twilio.start()
+    twilio = fake_twilio.StandIn()
     rasa = start_rasa(RASA_PORT)
     results = []
     try:
@@ -92,18 +110,20 @@ def main() -> None:
         # (name, database, instances, web processes per instance, answering processes per
         # instance: 0 = answers in the web process's threads)
         setups = [("sqlite, 1 instance, answering in threads", f"sqlite:///{tmp}/t.db", 1, 1, 0),
-                  ("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1, 1, ANSWER_PROCESSES)]
+                  ("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1, 1, args.answer_processes)]
         if _reachable(args.postgres):
             setups += [("postgresql, 1 instance, answering in threads",
                         fresh_postgres(args.postgres), 1, 1, 0),
                        ("postgresql, 1 instance", fresh_postgres(args.postgres), 1, 1,
-                        ANSWER_PROCESSES),
+                        args.answer_processes),
                        ("postgresql, 2 instances", fresh_postgres(args.postgres), 2, 1,
-                        ANSWER_PROCESSES)]
+                        args.answer_processes)]
         for name, url, instances, workers, answerers in setups:
+            if args.only and args.only not in name:
+                continue
             print(f"rush hour: {name} at {args.rate:g}/s for {args.seconds:g} s", flush=True)
-            results.append(rush(name, url, instances, workers, answerers, texts, twilio_url,
-                                args.rate, args.seconds))
+            results.append(rush(name, url, instances, workers, answerers, texts, twilio,
+                                args.rate, args.seconds, rasa.pid))
     finally:
         stop(rasa)
         twilio.shutdown()
@@ -125,7 +145,7 @@ def write(results: list[dict], rate: float, seconds: float) -> None:
             "load_webhook_max_ms", "load_http_statuses", "answered", "answered_late_via_outbox",
             "unanswered", "lost", "never_acknowledged", "duplicated", "reply_delay_p50_s",
             "reply_delay_p99_s", "reply_delay_max_s", "answer_rate_per_s", "understood_by",
-            "targets"]
+            "cpu_seconds", "targets"]
     lines = ["# Rush hour", "", f"{rate:g} signed messages a second for {seconds:g} s (10% "
              "delivered twice, as Twilio retries), real Rasa, a local stand-in for Twilio's "
              "REST API for answers sent through the outbox; 2 cores for everything.", "",

@@ -31,7 +31,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     import uvicorn
 
     from bot.conversation.nlu_server import local_nlu_server
-    from bot.messaging.worker import start_in_thread
+    from bot.messaging.worker import start_beside_app
     from bot.migrate import upgrade
 
     settings = get_settings()
@@ -40,7 +40,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
         from api.main import create_app
 
         click.echo(_twilio_instructions(host, port, settings.public_base_url))
-        stop_worker = start_in_thread(settings) if settings.run_worker_in_app else None
+        stop_worker = start_beside_app(settings) if settings.run_worker_in_app else None
         workers = workers or os.cpu_count() or 1
         try:
             if workers == 1:

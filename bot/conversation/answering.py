@@ -14,12 +14,12 @@ dies: the message's lease runs out and the worker's sweep answers it through the
 import asyncio
 import logging
 import multiprocessing
-import os
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from sqlalchemy import Engine as DbEngine
 
+from bot.background import become_background
 from bot.conversation.engine import Engine, build_engine
 from bot.conversation.inbox import Accepted, Received, answer
 from bot.conversation.turn import InboundMessage
@@ -34,9 +34,6 @@ log = logging.getLogger(__name__)
 # the write lock); with 2, the NLU's round trips left them idle. Shared by every app in the
 # process (tests build many).
 _THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="answer")
-# Below the web process, as Rasa is (nlu_server.RASA_NICENESS): the two share what
-# acknowledging leaves.
-ANSWERING_NICENESS = 10
 
 
 class Answerers:
@@ -93,7 +90,7 @@ _here: tuple[DbEngine, Engine] | None = None
 
 def _start_answering_process(settings: Settings) -> None:
     global _here
-    os.nice(ANSWERING_NICENESS)
+    become_background()
     from bot.logs import configure_logging
 
     configure_logging()

@@ -200,8 +200,9 @@ def stop_waiting(db: DbEngine, message_id: int) -> list[OutboundMessage] | None:
 def follow_duplicate(db: DbEngine, engine: Engine, inbound: InboundMessage, *,
                      wait: float) -> Received:
     """A second delivery of a stored message. The first copy's answer when it comes within
-    `wait` (TwiML answers only: the outbox sends the others); if the first copy's lease ran
-    out, it died: this copy takes over and answers."""
+    `wait` (TwiML answers only: the outbox sends the others), nothing at once when the outbox
+    will send it; if the first copy's lease ran out, it died: this copy takes over and
+    answers."""
     deadline = time.monotonic() + wait
     while True:
         with Session(read_only(db)) as session:
@@ -211,6 +212,10 @@ def follow_duplicate(db: DbEngine, engine: Engine, inbound: InboundMessage, *,
             if message.handled_at:
                 return Received(_twiml_replies(session, stored_id(message)), duplicate=True)
             expired = message.lease_until is None or message.lease_until < _naive_now(message)
+            if message.gave_up_waiting_at is not None and not expired:
+                # Acknowledged without its answer, which is being worked out for the outbox:
+                # waiting would hold this request (in a rush, for up to `wait`) for nothing.
+                return Received([], duplicate=True)
             message_id = stored_id(message)
         if expired:
             accepted = take_over(db, message_id, rate_limit=engine.rate_limit_per_minute,

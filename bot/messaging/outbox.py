@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import Engine, exists
+from sqlalchemy import Engine, bindparam, exists, update
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -183,22 +184,36 @@ def _release(session: Session, item_id: int) -> None:
 
 
 def _record_attempt(session: Session, item_id: int, sid: str | None, error: str | None) -> int:
+    if sid is not None:
+        return _record_sent(session, item_id, sid)
     item = session.get(Outbox, item_id)
     if item is None:  # forgotten meanwhile (contact forget)
         return 0
-    now = utcnow()
-    if sid is None:
-        item.error = error or ""
-        item.status = "failed" if item.attempts >= MAX_ATTEMPTS else "queued"
-        item.next_attempt_at = now + FIRST_RETRY * (2 ** (item.attempts - 1))
-        OUTBOX_FAILURES.inc()
-        log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
-        return 0
-    item.sid, item.status, item.sent_at, item.error = sid, "sent", now, ""
-    message = session.get(Message, item.message_id) if item.message_id else None
-    if message is not None:
-        message.sid = sid
+    item.error = error or ""
+    item.status = "failed" if item.attempts >= MAX_ATTEMPTS else "queued"
+    item.next_attempt_at = utcnow() + FIRST_RETRY * (2 ** (item.attempts - 1))
+    OUTBOX_FAILURES.inc()
+    log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
+    return 0
+
+
+def _record_sent(session: Session, item_id: int, sid: str) -> int:
+    """Two statements built once: in a rush every late answer passes here, and loading both
+    rows through the ORM was a fifth of the web process's CPU (bench/results/overload.md)."""
+    connection = session.connection()
+    if connection.execute(_SENT, {"item_id": item_id, "sid": sid,
+                                  "sent_at": utcnow()}).rowcount == 0:
+        return 0  # forgotten meanwhile (contact forget)
+    connection.execute(_SENT_MESSAGE, {"item_id": item_id, "sid": sid})
     return 1
+
+
+_OUTBOX, _MESSAGE = Outbox.__table__, Message.__table__  # type: ignore[attr-defined]
+_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("item_id")).values(
+    sid=bindparam("sid"), status="sent", sent_at=bindparam("sent_at"), error="")
+# The conversation record's copy carries Twilio's SID too (delivery callbacks find it by it).
+_SENT_MESSAGE = update(_MESSAGE).where(_MESSAGE.c.id == core_select(_OUTBOX.c.message_id).where(
+    _OUTBOX.c.id == bindparam("item_id")).scalar_subquery()).values(sid=bindparam("sid"))
 
 
 # Twilio's callbacks arrive out of order; a status only ever moves forward along this.

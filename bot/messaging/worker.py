@@ -1,13 +1,16 @@
 """Background work: sending the outbox, answering messages whose answering copy died, and
 fetching complaint evidence from Twilio.
 
-`rahnuma worker` runs it on its own; `rahnuma serve` runs it in a thread of the app process.
+`rahnuma worker` runs it on its own; `rahnuma serve` runs it beside the app (`start_beside_app`).
 """
 
 import logging
+import multiprocessing
 import threading
 import time
+from typing import Protocol
 
+from bot.background import become_background
 from bot.casework.evidence import fetch_pending
 from bot.casework.privacy import apply_retention
 from bot.conversation.engine import Engine, build_engine
@@ -59,15 +62,38 @@ def run_forever(settings: Settings, stop: threading.Event, bot: Engine | None = 
     sender = _sender(settings)
     last_retention = 0.0
     while not stop.is_set():
+        done = 0
         try:
-            run_once(settings, bot, sender)
+            done = run_once(settings, bot, sender)
             if time.monotonic() - last_retention > RETENTION_EVERY_SECONDS:
                 with session_scope(get_engine(settings.database_url)) as session:
                     apply_retention(session, days=settings.retention_days)
                 last_retention = time.monotonic()
         except Exception:  # a failed round must not end the worker
             log.exception("worker round failed")
-        wait_for_work(INTERVAL_SECONDS)  # woken early when this process queues a reply
+        if not done:
+            # Idle: woken early when this process queues a reply. After a round that did
+            # something, at once: a round sends at most a batch, and waiting between batches
+            # held a rush hour's late answers (queued by other processes) to 50 a second.
+            wait_for_work(INTERVAL_SECONDS)
+
+
+class Started(Protocol):
+    def set(self) -> None:
+        """Stop it."""
+
+
+def start_beside_app(settings: Settings) -> Started:
+    """The worker `rahnuma serve` runs: a thread of the app process, woken at once when an
+    answer is queued there; or, when answers are worked out in processes of their own
+    (ANSWER_PROCESSES), a process of its own at their lower priority, so that sending a rush
+    hour's late answers never takes the CPU from acknowledging deliveries."""
+    if settings.answer_processes == 0:
+        return start_in_thread(settings)
+    process = multiprocessing.get_context("spawn").Process(
+        target=_run_in_background, args=(settings,), daemon=True, name="rahnuma-worker")
+    process.start()
+    return _Stopper(process)
 
 
 def start_in_thread(settings: Settings, bot: Engine | None = None) -> threading.Event:
@@ -75,3 +101,20 @@ def start_in_thread(settings: Settings, bot: Engine | None = None) -> threading.
     threading.Thread(target=run_forever, args=(settings, stop, bot), daemon=True,
                      name="rahnuma-worker").start()
     return stop
+
+
+def _run_in_background(settings: Settings) -> None:
+    become_background()
+    from bot.logs import configure_logging
+
+    configure_logging()
+    run_forever(settings, threading.Event())
+
+
+class _Stopper:
+    def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
+        self.process = process
+
+    def set(self) -> None:
+        self.process.terminate()
+        self.process.join(timeout=10)

@@ -13,7 +13,13 @@ from sqlmodel import Session, select
 
 from api.main import create_app
 from bot.conversation.contacts import Message
-from bot.conversation.inbox import accept, answer, answer_unanswered, stop_waiting
+from bot.conversation.inbox import (
+    accept,
+    answer,
+    answer_unanswered,
+    follow_duplicate,
+    stop_waiting,
+)
 from tests.bot.test_inbox_recovery import answers_to, expire_leases, outbox_bodies, post
 from tests.factories import inbound, twilio_form
 
@@ -119,3 +125,16 @@ def test_a_killed_answering_process_loses_nothing_and_is_replaced(settings, db):
         assert answers_to(db, f"SM{'c' * 32}") >= 1
     finally:
         app.state.answerers.close()
+
+
+def test_a_retry_of_a_message_answered_late_returns_at_once(db, bot, fake_nlu):
+    """In a rush the first copy was acknowledged without its answer: a retry has nothing to
+    wait for (the outbox sends the answer), and must not hold its request polling."""
+    fake_nlu.teach("fees", "ask_fees")
+    message = inbound("fees")
+    accepted = accept(db, message, rate_limit=20, late=True)
+    started = time.monotonic()
+    retry = follow_duplicate(db, bot, message, wait=2.0)
+    assert retry.duplicate and retry.replies == [] and time.monotonic() - started < 1.0
+    answer(db, bot, message, accepted)
+    assert len(outbox_bodies(db)) >= 1 and answers_to(db, message.sid) == len(outbox_bodies(db))

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from sqlmodel import Session, select
 
-from bot.conversation.contacts import Contact, utcnow
+from bot.conversation.contacts import Contact, Message, utcnow
 from bot.db import session_scope
 from bot.messaging.outbox import Outbox, enqueue, record_status, send_due, twilio_sender
 
@@ -75,7 +75,11 @@ def test_outbox_sends_through_twilio_rest(db, twilio):
     assert send_due(db, sender(twilio)) == 2
     assert [m["To"] for m in FakeTwilio.received] == ["whatsapp:+923001112222"] * 2
     with Session(db) as session:
-        assert {i.status for i in session.exec(select(Outbox))} == {"sent"}
+        items = session.exec(select(Outbox)).all()
+        assert {i.status for i in items} == {"sent"} and all(i.sent_at for i in items)
+        # The conversation record carries Twilio's SID too, each its own.
+        records = {i.sid: session.get(Message, i.message_id) for i in items}
+        assert len(records) == 2 and all(m.sid == sid for sid, m in records.items())
 
 
 def test_outbox_loses_nothing_while_twilio_is_down(db, twilio):
