@@ -1,5 +1,6 @@
 """`make bench`, part two: a rush hour. 200 signed messages a second for 20 s at one instance,
-then at two instances on one PostgreSQL database, with the real Rasa server.
+then at two instances on one PostgreSQL database, with the real Rasa server; answering in the
+web process's threads, and in answering processes of their own (ANSWER_PROCESSES).
 
 What must hold (hardening issue, item 20): every delivery acknowledged within 2 s (p99, Twilio
 gives up at 15 s), every answer sent within 60 s (in the TwiML, or through the outbox to a local
@@ -109,15 +110,17 @@ def main() -> None:
         tmp.mkdir()
         # (name, database, instances, web processes per instance, answering processes per
         # instance: 0 = answers in the web process's threads)
+        processes = args.answer_processes
         setups = [("sqlite, 1 instance, answering in threads", f"sqlite:///{tmp}/t.db", 1, 1, 0),
-                  ("sqlite, 1 instance", f"sqlite:///{tmp}/rush.db", 1, 1, args.answer_processes)]
+                  (f"sqlite, 1 instance, {processes} answering processes",
+                   f"sqlite:///{tmp}/p.db", 1, 1, processes)]
         if _reachable(args.postgres):
             setups += [("postgresql, 1 instance, answering in threads",
                         fresh_postgres(args.postgres), 1, 1, 0),
-                       ("postgresql, 1 instance", fresh_postgres(args.postgres), 1, 1,
-                        args.answer_processes),
-                       ("postgresql, 2 instances", fresh_postgres(args.postgres), 2, 1,
-                        args.answer_processes)]
+                       (f"postgresql, 1 instance, {processes} answering processes",
+                        fresh_postgres(args.postgres), 1, 1, processes),
+                       (f"postgresql, 2 instances, {processes} answering processes each",
+                        fresh_postgres(args.postgres), 2, 1, processes)]
         for name, url, instances, workers, answerers in setups:
             if args.only and args.only not in name:
                 continue
@@ -149,6 +152,10 @@ def write(results: list[dict], rate: float, seconds: float) -> None:
     lines = ["# Rush hour", "", f"{rate:g} signed messages a second for {seconds:g} s (10% "
              "delivered twice, as Twilio retries), real Rasa, a local stand-in for Twilio's "
              "REST API for answers sent through the outbox; 2 cores for everything.", "",
+             "cpu_seconds: CPU spent from the rush's start until its last answer left, by the "
+             "web process, by the processes below it (answering, the worker), by Rasa, by the "
+             "load generator and by the stand-in for Twilio (PostgreSQL's own is not counted).",
+             "",
              "| measure | " + " | ".join(r["setup"] for r in results) + " |",
              "|---|" + "---|" * len(results)]
     lines += [f"| {key} | " + " | ".join(str(r.get(key)) for r in results) + " |"

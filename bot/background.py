@@ -12,12 +12,13 @@ import time
 NICENESS = 10
 
 
-def become_background() -> None:
-    """Called first thing in such a process."""
+def become_background(web_process: int) -> None:
+    """Called first thing in such a process, with the pid of the process that started it
+    (read there: by the time this one has loaded, that one may have died already)."""
     os.nice(NICENESS)
     # Ctrl-C reaches the whole process group: the web process decides when this one stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True,
+    threading.Thread(target=_exit_with, args=(web_process,), daemon=True,
                      name="exit-with-web-process").start()
 
 

@@ -21,7 +21,8 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="app processes sharing the port [default: one per core]")
+              help="app processes sharing the port [default: one per core; one with "
+                   "ANSWER_PROCESSES]")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Run the app (and the local Rasa server when RASA_URL is local and not answering).
 
@@ -41,7 +42,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
 
         click.echo(_twilio_instructions(host, port, settings.public_base_url))
         stop_worker = start_beside_app(settings) if settings.run_worker_in_app else None
-        workers = workers or os.cpu_count() or 1
+        # With answering processes the web process only stores and acknowledges: one is
+        # plenty (bench/results/overload.md), and each more would start its own answerers.
+        workers = workers or (1 if settings.answer_processes else os.cpu_count() or 1)
         try:
             if workers == 1:
                 uvicorn.run(create_app(settings), host=host, port=port, log_config=None)

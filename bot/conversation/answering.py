@@ -14,6 +14,7 @@ dies: the message's lease runs out and the worker's sweep answers it through the
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -74,7 +75,7 @@ class Answerers:
         processes = ProcessPoolExecutor(max_workers=self._settings.answer_processes,
                                         mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_start_answering_process,
-                                        initargs=(self._settings,))
+                                        initargs=(self._settings, os.getpid()))
         # Started now (the first task starts them all), not on the first message, which would
         # wait seconds for them to load the bot.
         processes.submit(_ready)
@@ -88,9 +89,9 @@ class Answerers:
 _here: tuple[DbEngine, Engine] | None = None
 
 
-def _start_answering_process(settings: Settings) -> None:
+def _start_answering_process(settings: Settings, web_process: int) -> None:
     global _here
-    become_background()
+    become_background(web_process)
     from bot.logs import configure_logging
 
     configure_logging()

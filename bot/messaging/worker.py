@@ -6,6 +6,7 @@ fetching complaint evidence from Twilio.
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from typing import Protocol
@@ -91,7 +92,8 @@ def start_beside_app(settings: Settings) -> Started:
     if settings.answer_processes == 0:
         return start_in_thread(settings)
     process = multiprocessing.get_context("spawn").Process(
-        target=_run_in_background, args=(settings,), daemon=True, name="rahnuma-worker")
+        target=_run_in_background, args=(settings, os.getpid()), daemon=True,
+        name="rahnuma-worker")
     process.start()
     return _Stopper(process)
 
@@ -103,8 +105,8 @@ def start_in_thread(settings: Settings, bot: Engine | None = None) -> threading.
     return stop
 
 
-def _run_in_background(settings: Settings) -> None:
-    become_background()
+def _run_in_background(settings: Settings, web_process: int) -> None:
+    become_background(web_process)
     from bot.logs import configure_logging
 
     configure_logging()

@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -218,3 +219,31 @@ def test_different_people_are_sent_side_by_side_each_in_order(db):
     with Session(db) as session:
         statuses = {item.body: item.status for item in session.exec(select(Outbox))}
     assert statuses["0-1"] == "queued" and statuses["0-2"] == "queued"
+
+
+def test_worker_keeps_sending_while_there_is_more_than_one_batch(db, twilio, settings, bot,
+                                                                  monkeypatch):
+    """A rush hour's late answers, queued by other processes (nothing wakes this worker):
+    after a full batch it goes on at once instead of waiting for its next round."""
+    from bot.messaging import worker
+
+    monkeypatch.setattr(worker, "INTERVAL_SECONDS", 5.0)
+    with session_scope(db) as session:
+        for person in range(250):
+            contact = Contact(phone=f"+92300222{person:04d}")
+            session.add(contact)
+            session.flush()
+            enqueue(session, contact=contact, channel="sms", body=f"answer {person}")
+    settings = settings.model_copy(update={
+        "twilio_account_sid": ACCOUNT, "twilio_sms_from": "+15550001111",
+        "twilio_api_base_url": twilio})
+    stop = threading.Event()
+    started = time.monotonic()
+    threading.Thread(target=worker.run_forever, args=(settings, stop, bot), daemon=True).start()
+    try:
+        while len(FakeTwilio.received) < 250 and time.monotonic() - started < 20:
+            time.sleep(0.05)
+        assert len(FakeTwilio.received) == 250
+        assert time.monotonic() - started < 5.0  # three batches, no round's wait between
+    finally:
+        stop.set()

@@ -5,6 +5,7 @@ import os
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import httpx
 import pytest
@@ -39,12 +40,13 @@ def served(rasa, database_url):
             process.kill()
             pytest.fail(f"serve did not start: {process.communicate()[1][-2000:]}")
         time.sleep(0.2)
-    yield url
+    yield url, process
     process.terminate()
     process.wait(timeout=30)
 
 
 def test_e2e_serve_answers_in_an_answering_process_and_counts_it(served):
+    served, _process = served
     payload, headers = signed(twilio_form("agent kitni fees le sakta hai",
                                           sender="whatsapp:+923001239901"))
     response = httpx.post(f"{served}/webhooks/twilio", content=payload, headers=headers,
@@ -57,3 +59,37 @@ def test_e2e_serve_answers_in_an_answering_process_and_counts_it(served):
                if line.startswith("rahnuma_messages_total{") and 'intent="ask_fees"' in line]
     assert counted and float(counted[0].rsplit(" ", 1)[1]) == 1.0
     assert 'rahnuma_nlu_results_total{source="rasa"} 1.0' in metrics
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_e2e_background_processes_end_with_a_killed_serve(served):
+    """kill -9 of the app: its answering and worker processes must not live on, holding
+    memory and database connections."""
+    _url, process = served
+    background = children_of(process.pid)
+    assert len(background) >= 2  # the answering process and the worker, at least
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in background):
+        assert time.monotonic() < deadline, "background processes outlived the app"
+        time.sleep(0.2)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
