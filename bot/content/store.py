@@ -126,11 +126,21 @@ class Content:
 
     def is_urgent(self, text: str) -> bool:
         """Danger signs (FACTS.md s.6, s.8): violence, threats, locked in, no food, abuse, or
-        not free to leave (a passport held abroad with no way out counts as that). A held
-        passport alone is not: most are held by an agent at home, for a visa."""
+        not free to leave, which a passport held abroad is. A held passport alone is not: most
+        are held by an agent at home, for a visa (content/signals.yml says how they differ)."""
         prepared = prepare(text)
-        return any(self.signals[k].found_in(prepared) for k in ("urgent", "trapped")
-                   if k in self.signals)
+        if any(self.signals[k].found_in(prepared) for k in ("urgent", "trapped")
+               if k in self.signals):
+            return True
+        return self._found("passport_held", prepared) and self.country_in(text) is not None \
+            and not self._agent_at_home(prepared)
+
+    def _agent_at_home(self, prepared: str) -> bool:
+        return self._found("passport_for_visa", prepared) or (
+            self._found("agent", prepared) and not self._found("employer", prepared))
+
+    def _found(self, name: str, prepared: str) -> bool:
+        return name in self.signals and self.signals[name].found_in(prepared)
 
     def country_in(self, text: str) -> str | None:
         """The country abroad a message names (a country or one of its cities), if any."""

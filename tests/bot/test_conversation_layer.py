@@ -179,6 +179,31 @@ def test_ordinary_questions_are_not_danger_in_any_form(content):
             assert not content.is_urgent(message), (form, message)
 
 
+PASSPORT_HELD_ABROAD = {
+    "ur": "میرا بیٹا دبئی میں ہے کمپنی نے اس کا پاسپورٹ رکھ لیا ہے",
+    "ur-Latn": "bhai riyadh me hai kafeel ne passport rakh liya",
+    "pa": "میرا پتر قطر وچ اے، کفیل نے پاسپورٹ رکھ لیا",
+    "ps": "زما زوی په دوبۍ کې دی، کمپنۍ یې پاسپورټ اخیستی",
+    "en": "my son went to Oman through an agent and now the company kept his passport",
+}
+PASSPORT_AT_HOME = {
+    "ur": "ایجنٹ نے سعودی ویزا کے لیے پاسپورٹ رکھ لیا ہے",
+    "ur-Latn": "agent ne dubai ka passport rakh liya",
+    "pa": "ایجنٹ نے پاسپورٹ رکھ لیا اے",
+    "ps": "ایجنټ د ویزې لپاره پاسپورټ یې اخیستی",
+    "en": "the agent kept my passport for the Saudi visa",
+}
+
+
+def test_a_passport_held_abroad_is_danger_one_kept_by_an_agent_at_home_is_not(content):
+    """FACTS.md s.6: passport retention abroad is urgent; a passport an agent keeps at home
+    (for a visa) is a red flag, answered with the passport topic."""
+    for form, message in PASSPORT_HELD_ABROAD.items():
+        assert content.is_urgent(message), (form, message)
+    for form, message in PASSPORT_AT_HOME.items():
+        assert not content.is_urgent(message), (form, message)
+
+
 def test_family_words_are_recognised_in_every_form(content):
     for message in ["mera beta saudi mein hai", "میرا بیٹا قطر میں ہے", "میرا پتر دبئی وچ اے",
                     "زما زوی په سعودي کې دی", "my son is in Dubai"]:
