@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import sys
 import tempfile
 from datetime import datetime
@@ -45,6 +46,9 @@ def serve(host: str, port: int, workers: int | None) -> None:
         # With answering processes the web process only stores and acknowledges: one is
         # plenty (bench/results/overload.md), and each more would start its own answerers.
         workers = workers or (1 if settings.answer_processes else os.cpu_count() or 1)
+        # uvicorn re-raises the SIGTERM it stopped on; its default action would end this
+        # process before the cleanups below (the local Rasa, the worker process) could run.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             if workers == 1:
                 uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
@@ -55,6 +59,10 @@ def serve(host: str, port: int, workers: int | None) -> None:
             if stop_worker:
                 stop_worker.set()
             count_in_every_process.cleanup()
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _metrics_directory() -> tempfile.TemporaryDirectory[str]:

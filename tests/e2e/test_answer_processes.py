@@ -93,3 +93,17 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_e2e_serve_stopped_by_sigterm_cleans_up_after_itself(served):
+    """docker stop sends SIGTERM: serve must still stop what it started (its worker process,
+    the local Rasa, its metrics directory) instead of dying at uvicorn's re-raised signal."""
+    _url, process = served
+    child = children_of(process.pid)[0]
+    environment = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+    [directory] = [Path(entry.split(b"=", 1)[1].decode()) for entry in environment
+                   if entry.startswith(b"PROMETHEUS_MULTIPROC_DIR=")]
+    assert directory.is_dir()
+    process.terminate()
+    assert process.wait(timeout=30) == 128 + 15
+    assert not directory.exists()  # the cleanup after uvicorn ran
