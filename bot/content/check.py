@@ -32,6 +32,7 @@ def check_consistency(content: Content) -> list[str]:
         *_routing_problems(content),
         *_language_problems(content),
         *_english_word_problems(content),
+        *_example_number_problems(content),
     ]
 
 
@@ -172,10 +173,11 @@ ALLOWED_LATIN = frozenset("""
 """.split())
 # English function words have no place in Roman Urdu either ("agent" and "visa" do).
 ROMAN_URDU_ALLOWED_ENGLISH = frozenset({"i", "a", "do", "to", "me", "on", "or", "is", "us"})
-# Proper names and fixed terms that stay in English whatever the language.
+# Proper names and fixed terms that stay in English whatever the language, and the masked
+# phone number examples use (a real-looking one could be somebody's).
 NAMES = re.compile(
     r"BE&OE|Protector of Emigrants|Migrant Resource Centres?|Community Welfare Attach\w*|"
-    r"work permit|\bIT\b|r\.\d+[A-Z]?", re.IGNORECASE)
+    r"work permit|\bIT\b|r\.\d+[A-Z]?|\b03XX XXXXXXX\b", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
@@ -193,4 +195,21 @@ def _english_word_problems(content: Content) -> list[str]:
             continue
         if stray:
             problems.append(f"{where}: English words left in a {language} text: {stray}")
+    return problems
+
+
+# An example in a text must not be anybody's: a licence number in the official format other
+# than 1234/..., or a whole mobile number (mask it: 03XX XXXXXXX).
+_REAL_LOOKING_LICENCE = re.compile(r"\b(?!1234/)\d{3,4}/[A-Z]{3}\b")
+_REAL_LOOKING_MOBILE = re.compile(r"\b03\d{2}[ -]?\d{7}\b")
+
+
+def _example_number_problems(content: Content) -> list[str]:
+    problems = []
+    for where, _language, text in _all_texts(content):
+        text = PLACEHOLDER.sub(" ", text)
+        found = _REAL_LOOKING_LICENCE.findall(text) + _REAL_LOOKING_MOBILE.findall(text)
+        if found:
+            problems.append(f"{where}: an example that could be somebody's: {found} "
+                            "(use 1234/LHR or 03XX XXXXXXX)")
     return problems

@@ -83,6 +83,19 @@ def test_content_english_sentence_in_roman_urdu_is_a_problem(content_dir):
     assert "English words left in a ur-Latn text" in problems(content_dir)
 
 
+def test_content_example_numbers_that_could_be_somebodys_are_a_problem(content_dir):
+    fees = content_dir / "topics" / "fees.yml"
+    original = yaml.safe_load(fees.read_text(encoding="utf-8"))["whatsapp"]["en"]
+    for example in ("0848/LHR", "0300 1234567", "1234/LHR, 03XX XXXXXXX"):
+        edit(fees, lambda d, e=example: d["whatsapp"].update(en=f"{original} ({e})"))
+        found = [line for line in problems(content_dir).splitlines()
+                 if line.startswith("topics/fees.yml whatsapp [en]: an example that could")]
+        if example.startswith("1234"):  # masked: nobody's
+            assert found == []
+        else:
+            assert len(found) == 1 and f"'{example}'" in found[0]
+
+
 def test_content_topic_that_nothing_reaches_is_a_problem(content_dir):
     shutil.copy(content_dir / "topics" / "briefing.yml", content_dir / "topics" / "orphan.yml")
     edit(content_dir / "topics" / "orphan.yml", lambda d: d.update(id="orphan"))
