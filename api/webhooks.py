@@ -23,7 +23,7 @@ from bot.conversation.engine import Engine
 from bot.conversation.inbox import Received, accept, follow_duplicate, stop_waiting
 from bot.conversation.turn import InboundMessage, Media
 from bot.db import session_scope
-from bot.messaging.outbox import record_status, wake_worker
+from bot.messaging.outbox import record_status
 from bot.metrics import LATE_ANSWERS, WEBHOOK_LATENCY
 from bot.settings import Settings
 
@@ -132,19 +132,14 @@ async def _receive_within(answerers: Answerers, db: DbEngine, bot: Engine,
 
 def _late(answering: asyncio.Future) -> Received:
     LATE_ANSWERS.inc()
-    answering.add_done_callback(_when_late_answer_ready)
+    answering.add_done_callback(_log_failure)
     return Received([], late=True)
 
 
-def _when_late_answer_ready(done: asyncio.Future) -> None:
-    if done.cancelled():
-        return
-    if done.exception() is not None:
+def _log_failure(done: asyncio.Future) -> None:
+    if not done.cancelled() and done.exception() is not None:
         log.error("late answer failed: %s (the sweep will answer it)",
                   type(done.exception()).__name__)
-        return
-    # Queued in the outbox, perhaps by an answering process: this process's worker sends it.
-    wake_worker()
 
 
 @router.post("/webhooks/twilio/status")

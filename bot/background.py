@@ -13,13 +13,17 @@ NICENESS = 10
 
 
 def become_background(web_process: int) -> None:
-    """Called first thing in such a process, with the pid of the process that started it
-    (read there: by the time this one has loaded, that one may have died already)."""
+    """Called first thing in such a process (it also sets up its logging), with the pid of
+    the process that started it (read there: by the time this one has loaded, that one may
+    have died already)."""
     os.nice(NICENESS)
     # Ctrl-C reaches the whole process group: the web process decides when this one stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(web_process,), daemon=True,
                      name="exit-with-web-process").start()
+    from bot.logs import configure_logging
+
+    configure_logging()
 
 
 def _exit_with(web_process: int) -> None:

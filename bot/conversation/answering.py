@@ -92,9 +92,6 @@ _here: tuple[DbEngine, Engine] | None = None
 def _start_answering_process(settings: Settings, web_process: int) -> None:
     global _here
     become_background(web_process)
-    from bot.logs import configure_logging
-
-    configure_logging()
     _here = (get_engine(settings.database_url), build_engine(settings))
 
 

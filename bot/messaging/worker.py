@@ -107,9 +107,6 @@ def start_in_thread(settings: Settings, bot: Engine | None = None) -> threading.
 
 def _run_in_background(settings: Settings, web_process: int) -> None:
     become_background(web_process)
-    from bot.logs import configure_logging
-
-    configure_logging()
     run_forever(settings, threading.Event())
 
 
