@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from bot.conversation.channels import sms_segments
+from bot.conversation.channels import Channel, sms_segments
 from bot.conversation.intents import ACTION_FOR_INTENT, ACTIONS, INTENTS
 from bot.conversation.keys import TEXT_KEYS, declared
 from bot.conversation.language import _ENGLISH_WORDS, LANGUAGES, Lang, detect
@@ -33,6 +33,8 @@ def check_consistency(content: Content) -> list[str]:
         *_language_problems(content),
         *_english_word_problems(content),
         *_example_number_problems(content),
+        *_rule_number_problems(content),
+        *_sms_reach_problems(content),
     ]
 
 
@@ -212,4 +214,40 @@ def _example_number_problems(content: Content) -> list[str]:
         if found:
             problems.append(f"{where}: an example that could be somebody's: {found} "
                             "(use 1234/LHR or 03XX XXXXXXX)")
+    return problems
+
+
+# Rule numbers belong in a topic's `sources`, not in what a worker reads: "ER r.25(2)(xviii)"
+# means nothing on a basic phone and crowds out the advice.
+_RULE_NUMBER = re.compile(
+    r"\br\.\s?\d+|\brules?\s+\d+|\bsection\s+\d+|\bs\.\s?\d+\b|\(\d+\)\([ivx]+\)"
+    r"|(?:قاعدہ|قاعدے|رول|دفعہ|ماده|مادہ)\s*\d+", re.IGNORECASE)
+
+
+def _rule_number_problems(content: Content) -> list[str]:
+    return [f"{where}: a rule number in a text for workers: {found} (keep it in `sources`)"
+            for where, _language, text in _all_texts(content)
+            if (found := _RULE_NUMBER.findall(text))]
+
+
+# A fact here is a number (Rs 15,000, 120 days, 6 months) or a contact placeholder.
+_FACT = re.compile(r"\d[\d,]*|\{\w+\}")
+
+
+def _facts(text: str) -> set[str]:
+    return {fact.rstrip(",") for fact in _FACT.findall(text)}
+
+
+def _sms_reach_problems(content: Content) -> list[str]:
+    """Every fact of a topic's WhatsApp answer reaches an SMS reader: in the SMS answer or in
+    what MORE sends after it."""
+    problems = []
+    for topic in content.topics.values():
+        for language, text in topic.whatsapp.items():
+            reached = _facts(topic.sms.get(language, "")) | _facts(
+                topic.continuation(language, Channel.SMS))
+            missing = sorted(_facts(text) - reached)
+            if missing:
+                problems.append(f"topics/{topic.id}.yml whatsapp [{language}]: {missing} "
+                                "never reach an SMS reader (not in the SMS answer or its MORE)")
     return problems

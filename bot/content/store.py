@@ -15,6 +15,7 @@ import yaml
 from bot.content.check import check_consistency
 from bot.content.phrases import PhraseList, Route, prepare
 from bot.content.places import Places, load_places
+from bot.content.staff_texts import staff_text_problems
 from bot.conversation.channels import Channel
 from bot.conversation.language import LANGUAGES, Lang, normalize
 
@@ -50,6 +51,13 @@ class Topic:
 
     def answer(self, language: Lang, channel: Channel) -> str:
         return (self.sms if channel == Channel.SMS else self.whatsapp)[language]
+
+    def continuation(self, language: Lang, channel: Channel) -> str:
+        """What MORE sends after the answer. The SMS answer is a summary, so on SMS MORE goes
+        through the whole WhatsApp answer first: no fact is kept from a basic phone."""
+        if channel == Channel.SMS:
+            return f"{self.whatsapp[language]}\n\n{self.more[language]}"
+        return self.more[language]
 
 
 @dataclass(frozen=True)
@@ -267,6 +275,7 @@ def load_content(directory: Path) -> Content:
     content = Content(ui, topics, menu, commands, contacts, problems, answers, signals, centres,
                       str(centres_raw.get("default", "")), places, routes)
     problems.extend(check_consistency(content))
+    problems.extend(staff_text_problems(directory))
     return content
 
 

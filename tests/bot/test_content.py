@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.content.export import export_html
-from bot.content.store import ContentError, get_content, load_content
+from bot.content.store import ContentError, Topic, get_content, load_content
 from bot.settings import PROJECT_ROOT
 
 
@@ -94,6 +94,22 @@ def test_content_example_numbers_that_could_be_somebodys_are_a_problem(content_d
             assert found == []
         else:
             assert len(found) == 1 and f"'{example}'" in found[0]
+
+
+def test_content_rule_numbers_in_a_text_for_workers_are_a_problem(content_dir):
+    fees = content_dir / "topics" / "fees.yml"
+    edit(fees, lambda d: d["sms"].update(en=d["sms"]["en"] + " (ER r.25(2)(xiii))"))
+    assert "topics/fees.yml sms [en]: a rule number in a text for workers" in \
+        problems(content_dir)
+
+
+def test_content_fact_an_sms_reader_never_reaches_is_a_problem(content_dir, monkeypatch):
+    # As MORE used to work on SMS: the `more` text only, never the WhatsApp answer.
+    monkeypatch.setattr(Topic, "continuation", lambda self, language, channel:
+                        self.more[language])
+    found = [line for line in problems(content_dir).splitlines()
+             if line.startswith("topics/fees.yml whatsapp [ur]")]
+    assert found and "never reach an SMS reader" in found[0] and "'500'" in found[0]
 
 
 def test_content_topic_that_nothing_reaches_is_a_problem(content_dir):

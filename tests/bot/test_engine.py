@@ -57,7 +57,13 @@ def test_engine_sms_answer_fits_three_segments_and_offers_more(db, bot, content,
     assert sms_segments(reply.split("\n\n")[0] + "\n" + content.text("more_hint", Lang.EN)) <= 3
     assert content.text("more_hint", Lang.EN) in reply
     more = say(db, bot, "MORE", channel=Channel.SMS, phone="+9231")
-    assert content.fill(content.topics["fees"].more[Lang.EN])[:30] in more
+    fees = content.topics["fees"]
+    assert more.startswith(content.fill(fees.whatsapp[Lang.EN])[:30])  # the full answer first
+    pages = [more]
+    while content.text("more_hint", Lang.EN) in pages[-1] and len(pages) < 10:
+        pages.append(say(db, bot, "MORE", channel=Channel.SMS, phone="+9231"))
+    assert content.fill(fees.more[Lang.EN])[:30] in "\n".join(pages)  # then the rest, paged
+    assert all(sms_segments(page) <= 3 for page in pages)
 
 
 def test_engine_more_without_pending_text_says_so(db, bot, content):

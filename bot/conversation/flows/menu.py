@@ -68,7 +68,7 @@ def _go(turn: Turn, option: str) -> None:
 
 def answer_topic(turn: Turn, topic: Topic) -> None:
     turn.say_topic(topic.id, turn.content.fill(topic.answer(turn.language, turn.channel)),
-                   more=turn.content.fill(topic.more[turn.language]))
+                   more=turn.content.fill(topic.continuation(turn.language, turn.channel)))
 
 
 def more(turn: Turn) -> None:
