@@ -61,13 +61,21 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check api bot tests bench migrations/env.py
 	$(VENV)/bin/mypy
 
-# Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; no browser download),
+# and Debian's Noto fonts: fonts-noto-core has Noto Nastaliq Urdu (Urdu, Punjabi) and Noto Naskh
+# Arabic (Pashto), which the staff pages ask for and a browser test checks are drawn.
+# fontconfig gives fc-list and fc-match, which the test uses to name the font a family resolves to.
+BROWSER_PACKAGES := chromium fontconfig fonts-noto-core
 browser:
-	@test -x /usr/bin/chromium || { \
+	@missing=""; test -x /usr/bin/chromium || missing="chromium"; \
+	command -v fc-match >/dev/null || missing="$$missing fontconfig"; \
+	fc-list 2>/dev/null | grep -q "Noto Nastaliq Urdu" || missing="$$missing fonts-noto-core"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Install Chromium (Debian: sudo apt-get install chromium) for the browser tests"; \
-	  fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Install$$missing (Debian: sudo apt-get install $(BROWSER_PACKAGES)) for the browser tests"; \
+	  fi; \
+	fi
 
 test: setup lint browser
 	$(VENV)/bin/rahnuma content check

@@ -169,8 +169,11 @@ def staff() -> None:
 @click.option("--centre", required=True, help="a centre code from content/centres.yml")
 @click.option("--role", type=click.Choice(["caseworker", "supervisor", "admin"]),
               default="caseworker", show_default=True)
+@click.option("--content-role", type=click.Choice(["", "editor", "reviewer"]), default="",
+              help="may also propose (editor) or review and publish (reviewer) texts")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
-def staff_add(email: str, name: str, centre: str, role: str, password_stdin: bool) -> None:
+def staff_add(email: str, name: str, centre: str, role: str, content_role: str,
+              password_stdin: bool) -> None:
     """Create a staff account (the password is asked for, never given on the command line)."""
     from bot.casework.staff import Role, StaffError, add_staff
     from bot.content.store import get_content
@@ -185,11 +188,31 @@ def staff_add(email: str, name: str, centre: str, role: str, password_stdin: boo
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with session_scope(get_engine(settings.database_url)) as session:
-            add_staff(session, email=email, name=name, centre=centre, role=Role(role),
-                      password=password)
+            added = add_staff(session, email=email, name=name, centre=centre, role=Role(role),
+                              password=password)
+            added.content_role = content_role
     except StaffError as error:
         raise SystemExit(str(error)) from None
-    click.echo(f"added {role} {email} at {centre}")
+    click.echo(f"added {role} {email} at {centre}" + (f", {content_role} of texts"
+                                                     if content_role else ""))
+
+
+@staff.command("content-role")
+@click.option("--email", required=True)
+@click.argument("role", type=click.Choice(["none", "editor", "reviewer"]))
+def staff_content_role(email: str, role: str) -> None:
+    """Let an account propose texts (editor), review and publish them (reviewer), or neither."""
+    from sqlmodel import select
+
+    from bot.casework.staff import Staff
+    from bot.db import get_engine, session_scope
+
+    with session_scope(get_engine(get_settings().database_url)) as session:
+        found = session.exec(select(Staff).where(Staff.email == email.strip().lower())).first()
+        if found is None:
+            raise SystemExit(f"no account {email}")
+        found.content_role = "" if role == "none" else role
+    click.echo(f"{email}: content role {role}")
 
 
 @main.group()
@@ -245,17 +268,34 @@ def content_check() -> None:
 
 @content.command("export")
 @click.option("--out", type=click.Path(dir_okay=False), default="var/content-review.html",
-              show_default=True)
-def content_export(out: str) -> None:
-    """Write every text side by side in five languages (HTML) for native-speaker review."""
+              show_default=True, help="the HTML page (without --yaml)")
+@click.option("--yaml", "as_yaml", is_flag=True,
+              help="write the texts published in the dashboard back into content/")
+@click.option("--yaml-dir", type=click.Path(file_okay=False), default=None,
+              help="with --yaml: write the changed files here instead of into content/")
+def content_export(out: str, as_yaml: bool, yaml_dir: str | None) -> None:
+    """Every text side by side in five languages (HTML) for native-speaker review; or, with
+    --yaml, the published texts back in the content/ format, ready to commit."""
     from pathlib import Path
 
-    from bot.content.export import export_html
+    from bot.content.export import export_html, export_yaml
+    from bot.content.review import published_changes
     from bot.content.store import get_content
+    from bot.db import get_engine, session_scope
 
+    settings = get_settings()
+    if as_yaml:
+        with session_scope(get_engine(settings.database_url)) as session:
+            changes = published_changes(session)
+        target = Path(yaml_dir) if yaml_dir else settings.content_dir
+        written = export_yaml(settings.content_dir, changes, target)
+        for path in written:
+            click.echo(f"wrote {path}")
+        click.echo(f"{len(written)} file(s) changed; {len(changes)} published text(s) in all")
+        return
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(export_html(get_content(get_settings().content_dir)), encoding="utf-8")
+    path.write_text(export_html(get_content(settings.content_dir)), encoding="utf-8")
     click.echo(f"wrote {path}")
 
 

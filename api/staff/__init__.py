@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from api.staff import admin, auth, cases
+from api.staff import admin, auth, cases, content
 
 router = APIRouter(prefix="/staff")
 
@@ -18,3 +18,4 @@ def home() -> RedirectResponse:
 router.include_router(auth.router)
 router.include_router(cases.router)
 router.include_router(admin.router)
+router.include_router(content.router)

@@ -7,17 +7,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
 from starlette.datastructures import UploadFile
 
 from api.staff import validation
 from api.staff.charts import bar_chart
-from api.staff.web import CheckedForm, DbSession, SignedIn, render, require_role
+from api.staff.web import CheckedForm, DbSession, Signed, SignedIn, render, require_role
 from bot.casework.csv_safe import csv_text
 from bot.casework.impact import Impact, impact
-from bot.casework.staff import Role, Staff, StaffError, StaffSession, add_staff
+from bot.casework.staff import ContentRole, Role, Staff, StaffError, StaffSession, add_staff
+from bot.content.staff_texts import Translator, staff_texts
 from bot.conversation.channels import Channel
-from bot.conversation.contacts import utcnow
+from bot.conversation.contacts import Contact, Message, utcnow
 from bot.conversation.inbox import receive
 from bot.conversation.turn import InboundMessage
 from bot.registry.licence_import import ImportRefused, decode, import_licences
@@ -32,6 +35,11 @@ MAX_PASSWORD = 256
 # The impact period: wide enough for any real report, narrow enough that date arithmetic
 # (the end's next midnight) can never overflow.
 FIRST_YEAR, LAST_YEAR = 2000, 2100
+ALL_CENTRES = "all"
+# The impact charts, and the kind of label (content/staff/dashboard.yml) their rows carry.
+CHARTS = {"questions_by_topic": "intent", "questions_by_language": "language",
+          "complaints_by_category": "category", "complaints_by_status": "status",
+          "complaints_by_district": ""}
 
 
 @router.get("/licences")
@@ -71,7 +79,8 @@ def accounts(request: Request, signed: SignedIn, session: DbSession, error: str 
     centres = request.app.state.bot.content.centres
     people = session.exec(select(Staff).order_by(col(Staff.id))).all()
     return render(request, "accounts.html", signed, error=error, centres=centres,
-                  roles=list(Role), people=people)
+                  roles=list(Role), content_roles=[r.value for r in ContentRole],
+                  people=people)
 
 
 @router.post("/accounts")
@@ -122,6 +131,21 @@ def set_active(signed: SignedIn, session: DbSession, form: CheckedForm,
     return RedirectResponse("/staff/accounts", status_code=303)
 
 
+@router.post("/accounts/{staff_id}/content-role")
+def set_content_role(signed: SignedIn, session: DbSession, form: CheckedForm,
+                     staff_id: validation.PathId):
+    """Admins name who edits texts and who reviews them (their own account included: an admin
+    may be the Urdu reviewer, and still cannot approve their own proposal)."""
+    require_role(signed, Role.ADMIN)
+    person = session.get(Staff, staff_id)
+    if person is None:
+        raise HTTPException(400, "choose a staff member")
+    person.content_role = validation.choice(form.get("content_role") or "", "content_role",
+                                            [r.value for r in ContentRole], optional=True)
+    session.commit()
+    return RedirectResponse("/staff/accounts", status_code=303)
+
+
 def _day(value: str, field: str) -> date | None:
     """A YYYY-MM-DD date within the years a report can cover, or None when not given."""
     cleaned = validation.text(value, field, max_length=10)
@@ -150,36 +174,67 @@ def _period(start: str, end: str) -> tuple[datetime, datetime]:
     return since, to
 
 
+def _impact_centre(request: Request, signed: Signed, chosen: str) -> str | None:
+    """The centre whose complaints the figures count (None: every centre). A caseworker sees
+    their own centre's; a supervisor or admin chooses one or all, by default their own centre
+    (a supervisor) or all (an admin)."""
+    staff = signed.staff
+    if staff.role == Role.CASEWORKER:
+        return staff.centre
+    centres = request.app.state.bot.content.centres
+    chosen = validation.choice(chosen, "centre", [ALL_CENTRES, *centres], optional=True)
+    if not chosen:
+        return None if staff.role == Role.ADMIN else staff.centre
+    return None if chosen == ALL_CENTRES else chosen
+
+
+def _translator(request: Request, signed: Signed) -> Translator:
+    return Translator(staff_texts(request.app.state.settings.content_dir),
+                      signed.staff.ui_language)
+
+
+def _label(t: Translator, kind: str, value: str) -> str:
+    """A chart row's label in the page's language; the value itself when it has none."""
+    key = f"{kind}_{value}"
+    return t(key) if kind and key in t.texts else value
+
+
 @router.get("/impact")
 def impact_page(request: Request, signed: SignedIn, session: DbSession, start: str = "",
-                end: str = ""):
+                end: str = "", centre: str = ""):
     since, to = _period(start, end)
-    centre = None if signed.staff.role == Role.ADMIN else signed.staff.centre
-    figures = impact(session, start=since, end=to, centre=centre)
-    charts = {name: bar_chart(getattr(figures, name)) for name in (
-        "questions_by_topic", "questions_by_language", "complaints_by_category",
-        "complaints_by_status", "complaints_by_district")}
+    figures = impact(session, start=since, end=to,
+                     centre=_impact_centre(request, signed, centre))
+    t = _translator(request, signed)
+    charts = {name: bar_chart([(_label(t, kind, key), n) for key, n in getattr(figures, name)])
+              for name, kind in CHARTS.items()}
+    first_day, last_day = since.date().isoformat(), (to - timedelta(seconds=1)).date().isoformat()
+    query = {"start": first_day, "end": last_day, "centre": figures.centre or ALL_CENTRES}
     return render(request, "impact.html", signed, figures=figures, charts=charts,
-                  start=since.date().isoformat(), end=(to - timedelta(seconds=1)).date()
-                  .isoformat())
+                  start=first_day, end=last_day, csv_query=urlencode(query),
+                  centres=({} if signed.staff.role == Role.CASEWORKER
+                           else request.app.state.bot.content.centres))
 
 
 @router.get("/impact.csv")
-def impact_csv(signed: SignedIn, session: DbSession, start: str = "", end: str = ""):
+def impact_csv(request: Request, signed: SignedIn, session: DbSession, start: str = "",
+               end: str = "", centre: str = ""):
     since, to = _period(start, end)
-    centre = None if signed.staff.role == Role.ADMIN else signed.staff.centre
-    figures = impact(session, start=since, end=to, centre=centre)
+    figures = impact(session, start=since, end=to,
+                     centre=_impact_centre(request, signed, centre))
     return Response(csv_text(_impact_rows(figures, since, to)), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="rahnuma-impact.csv"'})
 
 
 def _impact_rows(figures: Impact, since: datetime, to: datetime) -> list[list[object]]:
+    # people_reached, messages_in and questions_* always count every centre.
     rows: list[list[object]] = [
         ["measure", "key", "value"], ["period_start", "", since.isoformat()],
-        ["period_end", "", to.isoformat()], ["people_reached", "", figures.people_reached],
+        ["period_end", "", to.isoformat()], ["questions_centre", "", ALL_CENTRES],
+        ["complaints_centre", "", figures.centre or ALL_CENTRES],
+        ["people_reached", "", figures.people_reached],
         ["messages_in", "", figures.messages_in]]
-    for name in ("questions_by_topic", "questions_by_language", "complaints_by_category",
-                 "complaints_by_status", "complaints_by_district"):
+    for name in CHARTS:
         rows.extend([name, key, value] for key, value in getattr(figures, name))
     rows.append(["median_hours_to_first_response", "", figures.median_hours_to_first_response])
     rows.append(["median_hours_to_resolution", "", figures.median_hours_to_resolution])
@@ -198,8 +253,33 @@ def simulate(request: Request, signed: SignedIn, form: CheckedForm):
                                         Channel))
     text = validation.text(form.get("text"), "text", max_length=validation.MAX_MESSAGE)
     phone = f"{SIMULATOR_PHONE[:-3]}{signed.staff.id:03d}"[-13:]
+    db = request.app.state.db
+    _mark_test_contact(db, phone)
     inbound = InboundMessage(phone=phone, channel=channel, body=text,
                              sid=f"SIM{uuid.uuid4().hex}")
-    replies = receive(request.app.state.db, request.app.state.bot, inbound).replies
+    replies = receive(db, request.app.state.bot, inbound).replies
+    with Session(db) as session:  # the language the engine saw in the message
+        language = session.exec(select(Message.language).where(
+            Message.sid == inbound.sid)).first()
     return render(request, "simulator.html", signed, channel=channel,
-                  exchange=[("you", text)] + [("bot", r.body) for r in replies])
+                  exchange=[("you", text, language)] + [
+                      ("bot", r.body, str(r.language)) for r in replies])
+
+
+def _mark_test_contact(db: Engine, phone: str) -> None:
+    """The simulator's contact, created or marked as a test before its first message is
+    stored: the impact figures leave it out, from the first message on."""
+    with Session(db) as session:
+        contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
+        if contact is not None and contact.is_test:
+            return
+        contact = contact or Contact(phone=phone)
+        contact.is_test = True
+        session.add(contact)
+        try:
+            session.commit()
+            return
+        except IntegrityError:  # another tab's first message created it just now
+            session.rollback()
+        session.exec(update(Contact).where(col(Contact.phone) == phone).values(is_test=True))
+        session.commit()

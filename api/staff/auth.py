@@ -1,5 +1,5 @@
 """Signing in (password, then the authenticator code), enrolling an authenticator, signing out,
-and changing a password.
+changing a password, and the language of one's own pages.
 
 The client address used for throttling is request.client.host: behind a reverse proxy, run
 uvicorn with --proxy-headers and --forwarded-allow-ips=<the proxy's address>, or every sign-in
@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from api.staff import validation
 from api.staff.web import (
     COOKIE,
     STAGE_PAGES,
@@ -37,6 +38,7 @@ from bot.casework.staff import (
     renew_recovery_codes,
     start_session,
 )
+from bot.content.staff_texts import STAFF_LANGUAGES
 
 router = APIRouter()
 LOGIN_CSRF = "rahnuma_login_csrf"
@@ -186,12 +188,25 @@ async def logout(request: Request, signed: AnyStage, session: DbSession):
 
 
 @router.get("/password")
-def password_form(request: Request, signed: SignedIn, session: DbSession, done: bool = False):
-    return _password_page(request, signed, session, done=done)
+def password_form(request: Request, signed: SignedIn, session: DbSession, done: bool = False,
+                  language: bool = False):
+    return _password_page(request, signed, session, done=done, language_saved=language)
+
+
+@router.post("/language")
+def set_language(signed: SignedIn, session: DbSession, form: CheckedForm):
+    """The language of this staff member's own pages (English or Urdu); nobody else's."""
+    language = validation.choice(form.get("ui_language"), "ui_language", STAFF_LANGUAGES)
+    staff = session.get(Staff, signed.staff.id)
+    if staff is None:  # signed in a moment ago: the account cannot have gone
+        raise RuntimeError("the signed-in staff member is not in the database")
+    staff.ui_language = language
+    session.commit()
+    return RedirectResponse("/staff/password?language=1", status_code=303)
 
 
 def _password_page(request: Request, signed: Signed, session: Session, *, done: bool = False,
-                   error: str = "") -> HTMLResponse:
+                   language_saved: bool = False, error: str = "") -> HTMLResponse:
     staff = signed.staff
     unused = second_factor.unused_recovery_codes(session, staff.id) if staff.id else 0
     extra: dict[str, object] = {}
@@ -200,7 +215,8 @@ def _password_page(request: Request, signed: Signed, session: Session, *, done: 
         extra = {"secret": secret, "qr": second_factor.qr_svg(
             second_factor.provisioning_uri(secret, staff.email))}
     return _not_stored(render(request, "password.html", signed, done=done, error=error,
-                              unused_codes=unused, **extra))
+                              unused_codes=unused, ui_languages=STAFF_LANGUAGES,
+                              language_saved=language_saved, **extra))
 
 
 @router.post("/password")

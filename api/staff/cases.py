@@ -1,5 +1,6 @@
 """The queue and the case page: claim, assign, status, notes, replies, evidence."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,13 +28,14 @@ from bot.casework.referrals import (
 )
 from bot.casework.staff import Role, Staff, can_assign, can_see
 from bot.casework.visibility import visible_messages
+from bot.content.store import Content
 from bot.conversation.contacts import Contact, stored_id, utcnow
 from bot.conversation.language import Lang
 from bot.messaging.outbox import enqueue, whatsapp_window_open
 
 router = APIRouter()
-VIEWS = {"unassigned": "Unassigned", "mine": "Mine", "urgent": "Urgent",
-         "waiting": "Waiting on worker", "open": "All open", "closed": "Closed"}
+# The queue's tabs; each is labelled by the key view_<name> in content/staff/dashboard.yml.
+VIEWS = ("unassigned", "mine", "urgent", "waiting", "open", "closed")
 
 
 def _visible(signed: Signed) -> SelectOfScalar[Referral]:
@@ -123,9 +125,11 @@ def _contact_of(session: Session, referral: Referral) -> Contact:
 def case_page(request: Request, signed: SignedIn, session: DbSession, reference: str):
     referral = _case(session, signed, reference)
     contact = _contact_of(session, referral)
-    content = request.app.state.bot.content
+    content = request.app.state.bot.live.current(session)  # as published, no restart
     language = Lang(referral.language)
     contact_id = stored_id(contact)
+    events = session.exec(select(ReferralEvent).where(
+        ReferralEvent.referral_id == referral.id).order_by(col(ReferralEvent.id))).all()
     window_open = referral.channel != "whatsapp" or whatsapp_window_open(session, contact_id)
     colleagues = session.exec(select(Staff).where(Staff.centre == referral.centre,
                                                   Staff.active)).all()
@@ -134,19 +138,57 @@ def case_page(request: Request, signed: SignedIn, session: DbSession, reference:
         # Not the whole conversation: another centre's intake and replies stay with it.
         messages=visible_messages(session, contact_id,
                                   lambda other: can_see(signed.staff, other)),
-        events=session.exec(select(ReferralEvent).where(
-            ReferralEvent.referral_id == referral.id).order_by(col(ReferralEvent.id))).all(),
+        events=events, actors=_staff_names(session, events),
+        notes={e.id: _timeline_note(e.note) for e in events},
         evidence=session.exec(select(Evidence).where(
             Evidence.referral_id == referral.id)).all(),
         canned={key: content.text(key, language, reference=referral.reference)
                 for key in content.ui if key.startswith("canned_")},
-        routed_because=content.route(referral.location_district)[1],
+        routed_because=_routed_because(content, referral.location_district),
         window_open=window_open, template_ready=bool(
             request.app.state.settings.twilio_whatsapp_template_sid),
         next_statuses=sorted(_next(referral)), referred_to=list(ReferredTo),
         can_assign=can_assign(signed.staff, referral), colleagues=colleagues,
-        assignee=session.get(Staff, referral.assignee_id) if referral.assignee_id else None,
-        category_title=content.text(f"category_{referral.category}", Lang.EN))
+        assignee=session.get(Staff, referral.assignee_id) if referral.assignee_id else None)
+
+
+def _staff_names(session: Session, events: Sequence[ReferralEvent]) -> dict[str, str]:
+    """"staff:<id>" -> the name, for the timeline (other actors are labelled in the page)."""
+    ids = {int(e.actor.removeprefix("staff:")) for e in events
+           if e.actor.startswith("staff:") and e.actor.removeprefix("staff:").isdigit()}
+    if not ids:
+        return {}
+    return {f"staff:{s.id}": s.name
+            for s in session.exec(select(Staff).where(col(Staff.id).in_(ids)))}
+
+
+# Notes the code writes on the timeline (referrals.py, and assign and reply below), shown in the
+# page's language: the note as written, or how it starts, and its key in dashboard.yml.
+_CODE_NOTES = {"created": "note_created", "claimed": "note_claimed"}
+_CODE_NOTE_STARTS = {"assigned to ": "note_assigned_to", "replied: ": "note_replied"}
+
+
+def _timeline_note(note: str) -> tuple[str, str]:
+    """(the key of the words the code wrote, or ""; what follows them: a name, a reply)."""
+    if note in _CODE_NOTES:
+        return _CODE_NOTES[note], ""
+    for start, key in _CODE_NOTE_STARTS.items():
+        if note.startswith(start):
+            return key, note.removeprefix(start)
+    return "", note
+
+
+def _routed_because(content: Content, district: str) -> tuple[str, dict[str, str]]:
+    """Why the case went to its centre, as a key of content/staff/dashboard.yml and its
+    values (the same decision as Content.route, in words the page's language can hold)."""
+    if not district.strip():
+        return "route_no_district", {}
+    code, _reason = content.route(district)
+    key = content.district_in(district) or district.strip().lower()
+    centre = content.centres.get(code)
+    if centre is not None and key in centre.districts:
+        return "route_district_served", {"district": key, "centre": centre.name}
+    return "route_district_unlisted", {"district": district}
 
 
 def _next(referral: Referral) -> set[str]:
@@ -214,7 +256,7 @@ def reply(request: Request, signed: SignedIn, session: DbSession, form: CheckedF
           reference: str):
     referral = _case(session, signed, reference)
     contact = _contact_of(session, referral)
-    content = request.app.state.bot.content
+    content = request.app.state.bot.live.current(session)  # as published, no restart
     canned = validation.choice(form.get("canned"), "canned",
                                [key for key in content.ui if key.startswith("canned_")],
                                optional=True)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api import deps
 from bot.casework.staff import Role, Staff, StaffSession, Stage, session_for, touch_session
+from bot.content.staff_texts import Translator, staff_texts
 from bot.db import read_only
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -105,7 +106,10 @@ CheckedForm = Annotated[dict[str, str], Depends(check_csrf)]
 def render(request: Request, template: str, signed: Signed | None = None,
            **context: Any) -> HTMLResponse:
     full = signed is not None and signed.stage == Stage.FULL
+    language = signed.staff.ui_language if signed else "en"
+    texts = staff_texts(request.app.state.settings.content_dir)
     return TEMPLATES.TemplateResponse(request, template, {
+        "t": Translator(texts, language),
         "staff": signed.staff if full and signed else None,
         "csrf": signed.csrf if signed else "",
         "idle_minutes": request.app.state.settings.session_idle_minutes, **context})

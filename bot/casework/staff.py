@@ -51,6 +51,15 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class ContentRole(StrEnum):
+    """An editor proposes changes to texts; a reviewer (another person) publishes or sends
+    them back, and may propose too."""
+
+    NONE = ""
+    EDITOR = "editor"
+    REVIEWER = "reviewer"
+
+
 # They can reassign cases, switch accounts off and replace the licence list.
 SECOND_FACTOR_REQUIRED = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
@@ -79,6 +88,9 @@ class Staff(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=64, repr=False)
     # The time step of the last accepted code: a code is good once, not for its 90 seconds.
     totp_last_step: int | None = None
+    # Content work is separate from casework: a caseworker may also be the Pashto reviewer.
+    content_role: str = Field(default="", max_length=16)
+    ui_language: str = Field(default="en", max_length=8)  # the staff pages' language: en or ur
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

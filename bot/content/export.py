@@ -1,8 +1,15 @@
-"""`rahnuma content export`: every text side by side in five languages, for native reviewers."""
+"""`rahnuma content export`: every text side by side in five languages, for native reviewers
+(HTML), or the published texts written back in the `content/` format (`--yaml`)."""
 
+import re
 from html import escape
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from bot.content.store import Content, Texts
+from bot.content.texts import Changes, TextRef
 from bot.conversation.language import LANGUAGES, Lang
 
 NAMES = {Lang.UR: "اردو", Lang.UR_LATN: "Roman Urdu", Lang.PA: "پنجابی", Lang.PS: "پښتو",
@@ -47,3 +54,58 @@ def export_html(content: Content) -> str:
     parts += [_row(key, texts, content) for key, texts in content.ui.items()]
     parts.append("</table></body></html>")
     return "\n".join(parts)
+
+
+def export_yaml(content_dir: Path, changes: Changes, out_dir: Path) -> list[Path]:
+    """The published texts written back into the `content/` files (comments, order and quoting
+    kept), so an edit made in the dashboard can be committed. Returns the files changed."""
+    yaml = YAML()  # round trip
+    yaml.width = 4096  # never fold a long line: the files keep one text per line
+    yaml.allow_unicode = True
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout of content/*.yml
+    by_file: dict[Path, list[tuple[list[str], str]]] = {}
+    for (key, language), text in changes.items():
+        place = _place(content_dir, key)
+        if place:
+            path, keys = place
+            by_file.setdefault(path, []).append(([*keys, str(language)], text))
+    written = []
+    for path, edits in sorted(by_file.items()):
+        data = yaml.load(path.read_text(encoding="utf-8"))
+        if not any([_set(data, keys, text) for keys, text in edits]):
+            continue
+        target = out_dir / path.relative_to(content_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding="utf-8") as handle:
+            yaml.dump(data, handle)
+        written.append(target)
+    return written
+
+
+def _place(content_dir: Path, key: str) -> tuple[Path, list[str]] | None:
+    """The file and the keys inside it that hold a text."""
+    ref = TextRef(key)
+    if ref.kind == "topic":
+        return content_dir / "topics" / f"{ref.name}.yml", [ref.part]
+    for path in [content_dir / "ui.yml", *sorted((content_dir / "ui").glob("*.yml"))]:
+        if re.search(rf"(?m)^{re.escape(ref.name)}:", path.read_text(encoding="utf-8")):
+            return path, [ref.name]
+    return None
+
+
+def _set(data: dict, keys: list[str], text: str) -> bool:
+    *parents, last = keys
+    for key in parents:
+        data = data[key]
+    old = data.get(last)
+    if str(old or "").strip() == text:
+        return False
+    # The same scalar style as before: a block stays a block, a quoted line stays quoted.
+    if isinstance(old, LiteralScalarString) or "\n" in text:
+        data[last] = LiteralScalarString(text)
+    elif isinstance(old, DoubleQuotedScalarString):
+        data[last] = DoubleQuotedScalarString(text)
+    else:
+        data[last] = text
+    return True

@@ -44,6 +44,7 @@ class Contact(SQLModel, table=True):
     opted_out_at: datetime | None = None
     # {"flow": name, "step": name, "values": {...}, "more": [pages]}; replaced, never mutated.
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    is_test: bool = False  # the dashboard simulator: left out of the impact figures
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

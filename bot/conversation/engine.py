@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from sqlmodel import Session
 
+from bot.content.review import LiveContent
 from bot.content.store import Content, get_content
 from bot.conversation import flows, language, registry
 from bot.conversation.channels import Channel
@@ -54,8 +55,11 @@ REPEAT_WINDOW = timedelta(minutes=10)
 class Engine:
     def __init__(self, content: Content, nlu: Nlu, *, confidence_threshold: float,
                  sms_max_segments: int, first_response_hours: int = 48,
-                 urgent_response_hours: int = 4, rate_limit_per_minute: int = 20):
+                 urgent_response_hours: int = 4, rate_limit_per_minute: int = 20,
+                 live: LiveContent | None = None):
         self.content = content
+        # The texts staff published in the dashboard, looked up at every message.
+        self.live = live
         self.nlu = nlu
         self.confidence_threshold = confidence_threshold
         self.sms_max_segments = sms_max_segments
@@ -120,6 +124,8 @@ class Engine:
     def handle(self, session: Session, contact: Contact, inbound: InboundMessage,
                *, first_contact: bool, prefetched: NluResult | None = None,
                ) -> tuple[Understanding, list[OutboundMessage]]:
+        if self.live is not None:
+            self.content = self.live.current(session)
         body = inbound.body.strip()
         command = self.content.command(normalize(body)) if body else None
         # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
@@ -286,7 +292,8 @@ def build_engine(settings: Settings, nlu: Nlu | None = None) -> Engine:
         keywords = KeywordClassifier.from_file(settings.nlu_dir / "keywords.yml")
         rasa = RasaClient(settings.rasa_url, timeout=settings.nlu_timeout_seconds, token=token)
         nlu = ResilientNlu(rasa, keywords, retry_after=settings.nlu_retry_after_seconds)
-    return Engine(get_content(settings.content_dir), nlu,
+    content = get_content(settings.content_dir)
+    return Engine(content, nlu, live=LiveContent(content),
                   confidence_threshold=settings.nlu_confidence_threshold,
                   sms_max_segments=settings.sms_max_segments,
                   first_response_hours=settings.first_response_hours,

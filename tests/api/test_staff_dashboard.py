@@ -295,3 +295,44 @@ def test_queue_lists_urgent_cases_first(app, db):
     page = client.get("/staff/queue?view=open").text
     assert page.index(f"/staff/cases/{urgent.reference}") < \
         page.index(f"/staff/cases/{older.reference}")
+
+
+def impact_csv_rows(client, query: str = "") -> dict[tuple[str, str], str]:
+    lines = client.get(f"/staff/impact.csv{query}").text.strip().splitlines()[1:]
+    return {(measure, key): value for measure, key, value in
+            (line.split(",", 2) for line in lines)}
+
+
+def test_simulator_conversations_are_left_out_of_impact(app, db, fake_nlu):
+    make_staff(db, "ayesha@mrc.example")
+    client, csrf = signed_in(app, "ayesha@mrc.example")
+    for text in ("fees kitni hai", "0"):
+        client.post("/staff/simulator", data={"csrf_token": csrf, "text": text,
+                                              "channel": "whatsapp"})
+    rows = impact_csv_rows(client)
+    assert rows[("people_reached", "")] == "0" and rows[("messages_in", "")] == "0"
+    make_case(db)  # a real worker's message and complaint
+    rows = impact_csv_rows(client)
+    assert rows[("people_reached", "")] == "1" and rows[("messages_in", "")] == "1"
+
+
+def test_caseworker_impact_counts_their_centre_and_labels_the_totals(app, db):
+    make_staff(db, "ayesha@mrc.example", centre="mrc-lahore")
+    make_staff(db, "admin@mrc.example", role=Role.ADMIN)
+    make_case(db, centre="mrc-lahore", phone="+923001110001")
+    make_case(db, centre="mrc-peshawar", phone="+923001110002")
+    make_case(db, centre="mrc-peshawar", phone="+923001110003")
+    caseworker, _ = signed_in(app, "ayesha@mrc.example")
+    for query in ("", "?centre=all", "?centre=mrc-peshawar"):  # a caseworker cannot widen it
+        rows = impact_csv_rows(caseworker, query)
+        assert rows[("complaints_centre", "")] == "mrc-lahore"
+        assert rows[("complaints_by_category", "money_no_job")] == "1"
+        assert rows[("people_reached", "")] == "3"  # messages: every centre, and labelled so
+    page = caseworker.get("/staff/impact").text
+    assert "Complaints at Migrant Resource Centre, Lahore" in page
+    assert "All centres" in page and 'name="centre"' not in page
+    admin, _ = signed_in(app, "admin@mrc.example")
+    assert impact_csv_rows(admin)[("complaints_by_category", "money_no_job")] == "3"
+    chosen = impact_csv_rows(admin, "?centre=mrc-peshawar")
+    assert chosen[("complaints_by_category", "money_no_job")] == "2"
+    assert admin.get("/staff/impact.csv?centre=nowhere").status_code == 400
