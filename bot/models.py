@@ -6,7 +6,13 @@ from bot.casework.staff import Staff, StaffSession
 from bot.content.review import ContentVersion
 from bot.conversation.contacts import Contact, Message
 from bot.messaging.outbox import Outbox
+from bot.messaging.scheduler import Job
+from bot.messaging.templates import WhatsAppTemplate
+from bot.outreach.consent import Consent
+from bot.outreach.journeys import CheckIn, Journey
+from bot.outreach.licence_watch import LicenceWatch
 from bot.registry.licences import Licence, LicenceImport
 
-__all__ = ["Contact", "ContentVersion", "Evidence", "Licence", "LicenceImport", "Message",
-           "Outbox", "Referral", "ReferralEvent", "Staff", "StaffSession"]
+__all__ = ["CheckIn", "Consent", "Contact", "ContentVersion", "Evidence", "Job", "Journey",
+           "Licence", "LicenceImport", "LicenceWatch", "Message", "Outbox", "Referral",
+           "ReferralEvent", "Staff", "StaffSession", "WhatsAppTemplate"]

@@ -1,5 +1,6 @@
 """One typed settings object, read from the environment or `.env`."""
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -64,6 +65,15 @@ class Settings(BaseSettings):
     answer_processes: int = Field(default=0, ge=0, le=16)
     # `serve` runs the worker in a thread unless a separate `rahnuma worker` does it.
     run_worker_in_app: bool = True
+
+    # Messages that can wait (case updates, alerts, reminders) are held through these hours,
+    # in the person's time zone (Pakistan, or the country abroad when known).
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
+    # A licence alert goes to those who asked, and to those who checked it within this many days.
+    licence_alert_recent_days: int = Field(default=180, ge=0)
+    # Twilio's sending rate per sender number (messages a second; 1 for a long code's SMS).
+    twilio_messages_per_second: float = Field(default=1.0, gt=0)
 
     @property
     def rasa_is_local(self) -> bool:

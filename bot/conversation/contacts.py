@@ -45,6 +45,8 @@ class Contact(SQLModel, table=True):
     # {"flow": name, "step": name, "values": {...}, "more": [pages]}; replaced, never mutated.
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     is_test: bool = False  # the dashboard simulator: left out of the impact figures
+    # Where the person is, for quiet hours: an IANA zone (Asia/Karachi unless known abroad).
+    timezone: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

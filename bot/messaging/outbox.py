@@ -11,9 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import IntEnum
 from functools import partial
 
-from sqlalchemy import Engine, bindparam, exists, update
+from sqlalchemy import JSON, Column, Engine, Index, bindparam, exists, update
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -34,7 +35,19 @@ CLAIM = timedelta(minutes=2)
 WHATSAPP_WINDOW = timedelta(hours=24)
 
 
+class Priority(IntEnum):
+    """Lower goes first: an answer never waits behind a bulk of alerts or reminders."""
+
+    REPLY = 0
+    URGENT = 1
+    CASE_UPDATE = 2
+    ALERT = 3
+    REMINDER = 4
+
+
 class Outbox(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
     message_id: int | None = Field(default=None, foreign_key="message.id")
@@ -42,6 +55,14 @@ class Outbox(SQLModel, table=True):
     channel: str = Field(max_length=16)
     body: str
     template_sid: str | None = Field(default=None, max_length=64)
+    # Outside WhatsApp's 24-hour window the worker sends this template (content/templates/)
+    # instead of the body, with these numbered variables ({"1": ..., "2": ...}).
+    template_key: str | None = Field(default=None, max_length=64)
+    template_variables: dict[str, str] = Field(default_factory=dict,
+                                               sa_column=Column(JSON, nullable=False))
+    language: str | None = Field(default=None, max_length=8)
+    priority: int = Field(default=Priority.REPLY)
+    kind: str = Field(default="reply", max_length=24)  # reply, case_update, alert, reminder...
     status: str = Field(default="queued", max_length=16, index=True)  # sent/failed/delivered...
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
@@ -66,16 +87,24 @@ def whatsapp_window_open(session: Session, contact_id: int) -> bool:
 
 def enqueue(session: Session, *, contact: Contact, channel: str, body: str,
             referral_id: int | None = None, template_sid: str | None = None,
-            language: str | None = None, reply_to_id: int | None = None) -> Outbox:
+            language: str | None = None, reply_to_id: int | None = None,
+            priority: Priority = Priority.REPLY, kind: str = "reply",
+            not_before: datetime | None = None, template_key: str | None = None,
+            template_variables: dict[str, str] | None = None) -> Outbox:
     """Record the outgoing message and queue it, in the caller's transaction. `reply_to_id`:
-    the inbound message this answers (a bot answer too late for the webhook's TwiML)."""
+    the inbound message this answers (a bot answer too late for the webhook's TwiML).
+    `not_before`: held until then (quiet hours). `template_key`: the WhatsApp template
+    (content/templates/) sent instead of the body when the 24-hour window is closed."""
     contact_id = stored_id(contact)
     message = Message(contact_id=contact_id, channel=channel, direction=Direction.OUT,
                       body=body, language=language, reply_to_id=reply_to_id)
     session.add(message)
     session.flush()
     item = Outbox(contact_id=contact_id, message_id=message.id, referral_id=referral_id,
-                  channel=channel, body=body, template_sid=template_sid)
+                  channel=channel, body=body, template_sid=template_sid, language=language,
+                  priority=priority, kind=kind, template_key=template_key,
+                  template_variables=template_variables or {},
+                  next_attempt_at=not_before or utcnow())
     session.add(item)
     session.flush()
     return item

@@ -18,6 +18,8 @@ from bot.conversation.engine import Engine, build_engine
 from bot.conversation.inbox import answer_unanswered
 from bot.db import get_engine, session_scope
 from bot.messaging.outbox import Sender, send_due, twilio_sender, wait_for_work
+from bot.messaging.scheduler import run_due
+from bot.outreach.jobs import job_handlers
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ def run_once(settings: Settings, bot: Engine | None = None,
     messages, fetch pending evidence. Returns items done."""
     db = get_engine(settings.database_url)
     done = answer_unanswered(db, bot) if bot is not None else 0
+    done += run_due(db, job_handlers())  # reminders, check-ins: they queue into the outbox
     sender = sender or _sender(settings)
     if sender is not None:
         done += send_due(db, sender)

@@ -1,0 +1,1 @@
+"""Messages Rahnuma sends first: case updates, licence alerts, departure journeys, check-ins."""
