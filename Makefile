@@ -92,6 +92,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.run
 	$(VENV)/bin/python -m bench.overload
 	$(VENV)/bin/python -m bench.cpu
+	$(VENV)/bin/python -m bench.outbox_drain
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) nlu_data/models var

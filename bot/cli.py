@@ -139,18 +139,21 @@ def licences_import(file: str, dry_run: bool, skip_bad_rows: bool, if_empty: boo
     from sqlmodel import select
 
     from bot.db import get_engine, session_scope
-    from bot.registry.licence_import import ImportRefused, decode, import_licences
+    from bot.outreach.licence_alerts import import_with_alerts
+    from bot.registry.licence_import import ImportRefused, decode
     from bot.registry.licences import Licence
 
-    with session_scope(get_engine(get_settings().database_url)) as session:
+    settings = get_settings()
+    with session_scope(get_engine(settings.database_url)) as session:
         if if_empty and session.exec(select(Licence.id).limit(1)).first():
             click.echo("the licence registry already has licences: nothing imported")
             return
         text = decode(Path(file).read_bytes())
         try:
-            report = import_licences(session, text, file_name=file, dry_run=dry_run,
-                                     skip_bad_rows=skip_bad_rows,
-                                     list_date=list_date.date() if list_date else None)
+            # Alerts to those who checked a licence whose status changed, queued with it.
+            report = import_with_alerts(session, text, settings=settings, file_name=file,
+                                        dry_run=dry_run, skip_bad_rows=skip_bad_rows,
+                                        list_date=list_date.date() if list_date else None)
         except ImportRefused as refused:
             click.echo(refused.report.summary(), err=True)
             raise SystemExit("refused: nothing imported (fix the rows or use --skip-bad-rows)") \
@@ -297,6 +300,30 @@ def content_export(out: str, as_yaml: bool, yaml_dir: str | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(export_html(get_content(settings.content_dir)), encoding="utf-8")
     click.echo(f"wrote {path}")
+
+
+@main.group()
+def templates() -> None:
+    """WhatsApp templates (content/templates/), created and approved through Twilio."""
+
+
+@templates.command("sync")
+def templates_sync() -> None:
+    """Create each template in each language through Twilio's Content API, ask WhatsApp to
+    approve it, and record its Content SID and approval status. Run again to refresh the
+    statuses; a template whose text changed is created (and submitted) anew."""
+    from bot.messaging.templates import sync_from_settings
+
+    try:
+        results = sync_from_settings(get_settings())
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
+    for result in results:
+        click.echo(f"{result.key} [{result.language}]: {result.action}, {result.status}"
+                   + (f" ({result.error})" if result.error else ""))
+    failed = sum(result.action == "failed" for result in results)
+    if failed:
+        raise SystemExit(f"{failed} template(s) not synced")
 
 
 @main.command()

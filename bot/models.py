@@ -6,6 +6,7 @@ from bot.casework.staff import Staff, StaffSession
 from bot.content.review import ContentVersion
 from bot.conversation.contacts import Contact, Message
 from bot.messaging.outbox import Outbox
+from bot.messaging.rate import SendingRate
 from bot.messaging.scheduler import Job
 from bot.messaging.templates import WhatsAppTemplate
 from bot.outreach.consent import Consent
@@ -15,4 +16,4 @@ from bot.registry.licences import Licence, LicenceImport
 
 __all__ = ["CheckIn", "Consent", "Contact", "ContentVersion", "Evidence", "Job", "Journey",
            "Licence", "LicenceImport", "LicenceWatch", "Message", "Outbox", "Referral",
-           "ReferralEvent", "Staff", "StaffSession", "WhatsAppTemplate"]
+           "ReferralEvent", "SendingRate", "Staff", "StaffSession", "WhatsAppTemplate"]

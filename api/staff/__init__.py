@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from api.staff import admin, auth, cases, content
+from api.staff import admin, auth, cases, content, messaging
 
 router = APIRouter(prefix="/staff")
 
@@ -19,3 +19,4 @@ router.include_router(auth.router)
 router.include_router(cases.router)
 router.include_router(admin.router)
 router.include_router(content.router)
+router.include_router(messaging.router)

@@ -16,14 +16,15 @@ from api.staff import validation
 from api.staff.charts import bar_chart
 from api.staff.web import CheckedForm, DbSession, Signed, SignedIn, render, require_role
 from bot.casework.csv_safe import csv_text
-from bot.casework.impact import Impact, impact
+from bot.casework.impact import FOLLOW_UP_DAYS, Impact, impact
 from bot.casework.staff import ContentRole, Role, Staff, StaffError, StaffSession, add_staff
 from bot.content.staff_texts import Translator, staff_texts
 from bot.conversation.channels import Channel
 from bot.conversation.contacts import Contact, Message, utcnow
 from bot.conversation.inbox import receive
 from bot.conversation.turn import InboundMessage
-from bot.registry.licence_import import ImportRefused, decode, import_licences
+from bot.outreach.licence_alerts import import_with_alerts
+from bot.registry.licence_import import ImportRefused, decode
 from bot.registry.licences import LicenceImport
 
 router = APIRouter()
@@ -61,8 +62,9 @@ async def upload_licences(request: Request, signed: SignedIn, session: DbSession
                                       optional=True) == "on"
     text = decode(await upload.read())
     try:
-        report = import_licences(session, text, file_name=file_name,
-                                 skip_bad_rows=skip_bad_rows)
+        # The alerts its status changes call for are queued with it; the summary counts them.
+        report = import_with_alerts(session, text, settings=request.app.state.settings,
+                                    file_name=file_name, skip_bad_rows=skip_bad_rows)
         session.commit()
         summary = report.summary()
     except ImportRefused as refused:
@@ -212,6 +214,7 @@ def impact_page(request: Request, signed: SignedIn, session: DbSession, start: s
     query = {"start": first_day, "end": last_day, "centre": figures.centre or ALL_CENTRES}
     return render(request, "impact.html", signed, figures=figures, charts=charts,
                   start=first_day, end=last_day, csv_query=urlencode(query),
+                  follow_up_days=FOLLOW_UP_DAYS,
                   centres=({} if signed.staff.role == Role.CASEWORKER
                            else request.app.state.bot.content.centres))
 
@@ -238,6 +241,17 @@ def _impact_rows(figures: Impact, since: datetime, to: datetime) -> list[list[ob
         rows.extend([name, key, value] for key, value in getattr(figures, name))
     rows.append(["median_hours_to_first_response", "", figures.median_hours_to_first_response])
     rows.append(["median_hours_to_resolution", "", figures.median_hours_to_resolution])
+    # Messages Rahnuma sent first count every centre; the complaints that followed them are
+    # complaints_centre's, made within follow_up_days after an alert or a problem check-in.
+    outreach = figures.outreach
+    rows += [["outreach_centre", "", ALL_CENTRES],
+             ["reminders_sent", "", outreach.reminders_sent],
+             ["checkins_sent", "", outreach.checkins_sent],
+             ["checkins_answered", "", outreach.checkins_answered],
+             ["checkin_problems", "", outreach.checkin_problems],
+             ["alerts_sent", "", outreach.alerts_sent],
+             ["complaints_after_outreach", "", outreach.complaints_after],
+             ["follow_up_days", "", FOLLOW_UP_DAYS]]
     return rows
 
 

@@ -31,7 +31,8 @@ from bot.casework.visibility import visible_messages
 from bot.content.store import Content
 from bot.conversation.contacts import Contact, stored_id, utcnow
 from bot.conversation.language import Lang
-from bot.messaging.outbox import enqueue, whatsapp_window_open
+from bot.messaging.outbox import STAFF_REPLY, enqueue, whatsapp_window_open
+from bot.messaging.templates import approved_sid
 
 router = APIRouter()
 # The queue's tabs; each is labelled by the key view_<name> in content/staff/dashboard.yml.
@@ -145,11 +146,33 @@ def case_page(request: Request, signed: SignedIn, session: DbSession, reference:
         canned={key: content.text(key, language, reference=referral.reference)
                 for key in content.ui if key.startswith("canned_")},
         routed_because=_routed_because(content, referral.location_district),
-        window_open=window_open, template_ready=bool(
-            request.app.state.settings.twilio_whatsapp_template_sid),
+        window_open=window_open, template_ready=_template_ready(request, session, referral),
         next_statuses=sorted(_next(referral)), referred_to=list(ReferredTo),
         can_assign=can_assign(signed.staff, referral), colleagues=colleagues,
         assignee=session.get(Staff, referral.assignee_id) if referral.assignee_id else None)
+
+
+def _template_ready(request: Request, session: Session, referral: Referral) -> bool:
+    """Whether a reply can reach the person outside WhatsApp's window: the staff_reply template
+    approved in their language (or the older single template of TWILIO_WHATSAPP_TEMPLATE_SID,
+    still honoured until the templates are synced)."""
+    return bool(approved_sid(session, STAFF_REPLY, referral.language)
+                or request.app.state.settings.twilio_whatsapp_template_sid)
+
+
+def _reply_template(request: Request, session: Session, referral: Referral,
+                    contact: Contact) -> tuple[str | None, dict[str, str], str | None]:
+    """(template key, its variables, a Content SID) for a reply. Outside WhatsApp's window the
+    outbox sends the staff_reply template (content/templates/), then the reply itself once the
+    person writes back; without it approved, the older single template, or nothing (409)."""
+    if referral.channel != "whatsapp" or whatsapp_window_open(session, stored_id(contact)) \
+            or approved_sid(session, STAFF_REPLY, referral.language):
+        return STAFF_REPLY, {"1": referral.reference}, None
+    older_sid = request.app.state.settings.twilio_whatsapp_template_sid
+    if not older_sid:
+        raise HTTPException(409, "outside WhatsApp's 24-hour window: only an approved "
+                                 "template can be sent, and none is approved")
+    return None, {}, older_sid
 
 
 def _staff_names(session: Session, events: Sequence[ReferralEvent]) -> dict[str, str]:
@@ -265,14 +288,10 @@ def reply(request: Request, signed: SignedIn, session: DbSession, form: CheckedF
                                            max_length=validation.MAX_MESSAGE))
     if not body:
         raise HTTPException(400, "body: write a reply or choose a canned one")
-    template = None
-    if referral.channel == "whatsapp" and not whatsapp_window_open(session, stored_id(contact)):
-        template = request.app.state.settings.twilio_whatsapp_template_sid
-        if not template:
-            raise HTTPException(409, "outside WhatsApp's 24-hour window: only an approved "
-                                     "template can be sent, and none is configured")
+    key, variables, older_sid = _reply_template(request, session, referral, contact)
     enqueue(session, contact=contact, channel=referral.channel, body=body,
-            referral_id=referral.id, template_sid=template, language=referral.language)
+            referral_id=referral.id, language=referral.language, kind=STAFF_REPLY,
+            template_key=key, template_variables=variables, template_sid=older_sid)
     add_note(session, referral, actor=f"staff:{signed.staff.id}", note=f"replied: {body}")
     session.commit()
     return _back(referral, "sent")

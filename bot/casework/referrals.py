@@ -155,10 +155,12 @@ def open_referral_about(session: Session, *, contact_id: int, licence_id: int | 
 
 def add_note(session: Session, referral: Referral, *, actor: str, note: str,
              for_worker: bool = False) -> ReferralEvent:
-    event = ReferralEvent(referral_id=stored_id(referral), actor=actor, note=note,
+    now = utcnow()
+    event = ReferralEvent(referral_id=stored_id(referral), actor=actor, at=now, note=note,
                           for_worker=for_worker)
-    referral.updated_at = utcnow()
+    referral.updated_at = now
     session.add(event)
+    _tell_worker(session, referral, event)
     return event
 
 
@@ -178,7 +180,17 @@ def change_status(session: Session, referral: Referral, to: Status, *, actor: st
     event = ReferralEvent(referral_id=stored_id(referral), actor=actor, at=now,
                           from_status=current, to_status=to, note=note)
     session.add(event)
+    _tell_worker(session, referral, event)
     return event
+
+
+def _tell_worker(session: Session, referral: Referral, event: ReferralEvent) -> None:
+    """The worker hears of the change (or the note for them) in this same transaction."""
+    # Imported here: the message's texts come from content/, whose checks import this
+    # module's enums (bot/conversation/keys.py), so a top-level import would be a cycle.
+    from bot.outreach.case_updates import tell_worker
+
+    tell_worker(session, referral, event)
 
 
 def claim(session: Session, referral_id: int, *, staff_id: int) -> bool:

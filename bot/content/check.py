@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.content.templates import load_templates
 from bot.conversation.channels import Channel, sms_segments
 from bot.conversation.intents import ACTION_FOR_INTENT, ACTIONS, INTENTS
 from bot.conversation.keys import TEXT_KEYS, declared
@@ -250,4 +253,38 @@ def _sms_reach_problems(content: Content) -> list[str]:
             if missing:
                 problems.append(f"topics/{topic.id}.yml whatsapp [{language}]: {missing} "
                                 "never reach an SMS reader (not in the SMS answer or its MORE)")
+    return problems
+
+
+# WhatsApp templates (content/templates/): Meta rejects a variable at either end of the text or
+# two side by side, and a body over 1024 characters; Twilio fills exactly {{1}}..{{n}}.
+TEMPLATE_CHARS = 1024
+_TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+_ADJACENT_VARIABLES = re.compile(r"\}\}[\s\W]*\{\{")
+
+
+def template_problems(directory: Path, contacts: Collection[str]) -> list[str]:
+    """Every template in all five languages, with exactly its declared numbered variables, each
+    where Meta accepts it; a {contact} of contacts.yml is filled in when synced."""
+    templates, problems = load_templates(directory)
+    for template in templates.values():
+        declared = {str(n) for n in range(1, len(template.variables) + 1)}
+        for language, text in template.text.items():
+            where = f"{template.file} {template.key} [{language}]"
+            used = _TEMPLATE_VARIABLE.findall(text)
+            if set(used) != declared:
+                problems.append(f"{where}: uses {sorted(set(used))}, declares "
+                                f"{sorted(declared)} ({', '.join(template.variables)})")
+            bare = _TEMPLATE_VARIABLE.sub(" ", text).strip()
+            if text.startswith("{{") or text.endswith("}}"):
+                problems.append(f"{where}: a variable at the start or end (Meta rejects it)")
+            if _ADJACENT_VARIABLES.search(text):
+                problems.append(f"{where}: two variables with no word between (Meta rejects it)")
+            if len(text) > TEMPLATE_CHARS:
+                problems.append(f"{where}: {len(text)} characters (max {TEMPLATE_CHARS})")
+            problems += [f"{where}: unknown reference {{{name}}}"
+                         for name in PLACEHOLDER.findall(bare) if name not in contacts]
+            if len(bare.split()) >= DETECTABLE_WORDS and \
+                    (detected := detect(PLACEHOLDER.sub(" ", bare)).language) != language:
+                problems.append(f"{where}: declared {language} but reads as {detected}")
     return problems

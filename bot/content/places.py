@@ -48,6 +48,8 @@ class Country:
     name: dict[Lang, str]
     emergency: str = ""  # the local emergency number, [verify] (FACTS.md s.8)
     mission: dict[Lang, str] = field(default_factory=dict)  # Pakistan's embassy/consulate
+    # The IANA zone, for quiet hours abroad and check-ins sent in the morning there.
+    timezone: str = ""
 
 
 @dataclass
@@ -74,5 +76,6 @@ def load_places(places: dict, districts: dict, countries: dict) -> Places:
         info[str(name)] = Country(
             name={Lang(k): str(v) for k, v in (raw.get("name") or {}).items()},
             emergency=str(raw.get("emergency") or ""),
-            mission={Lang(k): str(v) for k, v in (raw.get("mission") or {}).items()})
+            mission={Lang(k): str(v) for k, v in (raw.get("mission") or {}).items()},
+            timezone=str(raw.get("timezone") or ""))
     return Places(Gazetteer(abroad), Gazetteer(districts.get("districts") or {}), info)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.check import check_consistency
+from bot.content.check import check_consistency, template_problems
 from bot.content.phrases import PhraseList, Route, prepare
 from bot.content.places import Places, load_places
 from bot.content.staff_texts import staff_text_problems
@@ -276,6 +276,7 @@ def load_content(directory: Path) -> Content:
                       str(centres_raw.get("default", "")), places, routes)
     problems.extend(check_consistency(content))
     problems.extend(staff_text_problems(directory))
+    problems.extend(template_problems(directory, contacts))
     return content
 
 

@@ -17,7 +17,7 @@ from bot.content.store import Content, get_content
 from bot.conversation import flows, language, registry
 from bot.conversation.channels import Channel
 from bot.conversation.contacts import Contact, utcnow
-from bot.conversation.flows import complaint, danger, licence_check, menu
+from bot.conversation.flows import complaint, danger, journey, licence_check, menu
 from bot.conversation.intents import ACTION_FOR_INTENT
 from bot.conversation.language import Lang, choose_language
 from bot.conversation.nlu import (
@@ -181,6 +181,8 @@ class Engine:
             menu.choose(turn, turn.text)
         elif licence_check.mentions_licence(turn):
             licence_check.start(turn)
+        elif journey.tells_departure(turn):  # "15 March, Riyadh": before the NLU, like a licence
+            journey.start(turn)
         elif (route := self.content.route_in(turn.text)) and not self._wants_action(turn):
             self._answer_route(turn, route)
         else:

@@ -7,7 +7,7 @@ Placeholders naming a `content/contacts.yml` entry ({fia_helpline}...) are fille
 and need no declaration. A key may have an SMS version `<key>_sms` with the same placeholders.
 """
 
-from bot.casework.referrals import Category, Status
+from bot.casework.referrals import Category, ReferredTo, Status
 from bot.registry.licences import LicenceStatus
 
 _NONE: frozenset[str] = frozenset()
@@ -58,6 +58,35 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
     "licence_name_not_found": frozenset({"query", "date"}),
     "licence_choose": frozenset({"date"}),
     "licence_similar": frozenset({"query", "date"}),
+    # licence alerts (bot/outreach/licence_alerts.py): the offer after an answer, the alert
+    "licence_alert_offer": frozenset({"licence_no"}),
+    "licence_alert_on": frozenset({"licence_no"}),
+    "licence_alert_off": frozenset({"licence_no"}),
+    "licence_alert": frozenset({"name", "licence_no", "status", "date"}),
+    **{f"licence_alert_state_{status}": _NONE for status in LicenceStatus
+       if status != LicenceStatus.VALID},
+    # case updates to the worker (bot/outreach/case_updates.py); NEW is never a change
+    **{f"case_update_{status}": frozenset({"reference"}) for status in Status
+       if status not in (Status.NEW, Status.REFERRED)},
+    "case_update_referred": frozenset({"reference", "office"}),
+    "case_update_note": frozenset({"reference", "note"}),
+    **{f"case_office_{office}": _NONE for office in ReferredTo},
+    # the departure journey (bot/conversation/flows/journey.py, bot/outreach/journey_jobs.py)
+    **{key: _NONE for key in (
+        "journey_ask", "journey_not_understood", "journey_declined", "journey_stopped",
+        "journey_none", "journey_checkin_paid", "journey_checkin_offer",
+        "journey_checkin_later")},
+    **{key: frozenset({"date"}) for key in (
+        "journey_ask_place", "journey_date_past", "journey_date_far",
+        "journey_reminder_protector")},
+    "journey_reminder_briefing": frozenset({"date", "checklist"}),
+    **{key: frozenset({"date", "place"}) for key in (
+        "journey_offer", "journey_moved", "journey_current")},
+    "journey_ask_date": frozenset({"place"}),
+    "journey_scheduled": frozenset({"first"}),
+    "journey_reminder_contract": frozenset({"date", "deadline"}),
+    "journey_reminder_mission": frozenset({"date", "place", "mission", "emergency"}),
+    "journey_checkin": frozenset({"place"}),
     # names the code builds from a value
     **{f"category_{category}": _NONE for category in Category},
     **{f"complaint_state_{status}": _NONE for status in Status},

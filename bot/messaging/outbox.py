@@ -1,28 +1,29 @@
-"""Messages sent outside a webhook reply (staff replies): queued, then sent with retries.
+"""Messages sent outside a webhook reply (staff replies, late answers, case updates, alerts,
+reminders): queued here, then sent by the worker (bot/messaging/sending.py) with retries.
 
-A reply is written to the outbox in the same transaction as the conversation record, and the
+A message is written to the outbox in the same transaction as the conversation record, and the
 worker sends it through Twilio's REST API with exponential backoff, so a Twilio outage delays
-a message but never loses it. Twilio's delivery callbacks update its status.
+a message but never loses it. Twilio's delivery callbacks update its status. On WhatsApp,
+outside the 24-hour window, the worker sends the item's approved template instead of its body.
 """
 
 import logging
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
-from functools import partial
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import JSON, Column, Engine, Index, bindparam, exists, update
-from sqlalchemy import select as core_select
-from sqlalchemy.orm import aliased
+from sqlalchemy import JSON, Column, Engine, Index, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from bot.conversation.channels import Channel
 from bot.conversation.contacts import Contact, Direction, Message, stored_id, utcnow
-from bot.db import session_scope
-from bot.metrics import OUTBOX_FAILURES
+from bot.messaging.templates import approved_sid
+from bot.messaging.twilio import Refusal, refusal_for
+from bot.messaging.twilio import twilio_sender as twilio_sender  # its old home: re-exported
+
+if TYPE_CHECKING:
+    from bot.messaging.rate import Pacer, Unpaced
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,37 @@ class Priority(IntEnum):
     REMINDER = 4
 
 
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker until next_attempt_at
+    SENT = "sent"  # then Twilio's callbacks: delivered, read, failed, undelivered
+    FAILED = "failed"  # retried MAX_ATTEMPTS times
+    # Never sent and never retried:
+    OPTED_OUT = "opted_out"  # the person said STOP (here, or to Twilio: 21610)
+    INVALID_NUMBER = "invalid_number"  # Twilio 21211, 21614
+    WINDOW_CLOSED = "window_closed"  # WhatsApp, outside 24 hours, and no template asked for
+    NO_TEMPLATE = "no_template"  # ... a template asked for, but none approved in its language
+    # A staff reply's body, held after its template went out, until the person writes back.
+    AWAITING_REPLY = "awaiting_reply"
+
+
+# The one kind an opted-out person still gets: the bot's answer to what they wrote (STOP's own
+# confirmation among them).
+REPLY = "reply"
+# A caseworker's free reply: outside the window its template only says a reply is waiting (Meta
+# approves no template carrying free text); the reply itself follows when the person writes.
+STAFF_REPLY = "staff_reply"
+
+
 class Outbox(SQLModel, table=True):
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
+        # The claim's order among what may be sent: by channel (each has its own sender and
+        # rate), then priority, then age. Partial: sent items are most of the table.
+        Index("ix_outbox_claim", "channel", "priority", "id",
+              postgresql_where=text("status IN ('queued', 'sending')"),
+              sqlite_where=text("status IN ('queued', 'sending')")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
@@ -54,6 +84,7 @@ class Outbox(SQLModel, table=True):
     referral_id: int | None = Field(default=None, foreign_key="referral.id", index=True)
     channel: str = Field(max_length=16)
     body: str
+    # The Content SID (a WhatsApp template) it is sent with, or was sent with.
     template_sid: str | None = Field(default=None, max_length=64)
     # Outside WhatsApp's 24-hour window the worker sends this template (content/templates/)
     # instead of the body, with these numbered variables ({"1": ..., "2": ...}).
@@ -62,8 +93,8 @@ class Outbox(SQLModel, table=True):
                                                sa_column=Column(JSON, nullable=False))
     language: str | None = Field(default=None, max_length=8)
     priority: int = Field(default=Priority.REPLY)
-    kind: str = Field(default="reply", max_length=24)  # reply, case_update, alert, reminder...
-    status: str = Field(default="queued", max_length=16, index=True)  # sent/failed/delivered...
+    kind: str = Field(default=REPLY, max_length=24)  # reply, staff_reply, case_update, alert...
+    status: str = Field(default=Status.QUEUED, max_length=16, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     sid: str | None = Field(default=None, max_length=64, index=True)
@@ -94,7 +125,9 @@ def enqueue(session: Session, *, contact: Contact, channel: str, body: str,
     """Record the outgoing message and queue it, in the caller's transaction. `reply_to_id`:
     the inbound message this answers (a bot answer too late for the webhook's TwiML).
     `not_before`: held until then (quiet hours). `template_key`: the WhatsApp template
-    (content/templates/) sent instead of the body when the 24-hour window is closed."""
+    (content/templates/) sent instead of the body when the 24-hour window is closed.
+    To a person who opted out, only a reply (kind "reply") is queued; anything else is
+    recorded as not sent (status opted_out)."""
     contact_id = stored_id(contact)
     message = Message(contact_id=contact_id, channel=channel, direction=Direction.OUT,
                       body=body, language=language, reply_to_id=reply_to_id)
@@ -104,7 +137,9 @@ def enqueue(session: Session, *, contact: Contact, channel: str, body: str,
                   channel=channel, body=body, template_sid=template_sid, language=language,
                   priority=priority, kind=kind, template_key=template_key,
                   template_variables=template_variables or {},
-                  next_attempt_at=not_before or utcnow())
+                  next_attempt_at=not_before or utcnow(),
+                  status=Status.OPTED_OUT if contact.opted_out and kind != REPLY
+                  else Status.QUEUED)
     session.add(item)
     session.flush()
     return item
@@ -124,125 +159,21 @@ def wait_for_work(timeout: float) -> None:
     _work_waiting.clear()
 
 
-# (to, channel, body, template_sid) -> Twilio's message SID; raises on failure.
-Sender = Callable[[str, str, str, str | None], str]
+class Sender(Protocol):
+    """Sends one message (a template when `content_sid` is given); returns Twilio's message
+    SID. Raises bot.messaging.twilio.Refused when Twilio says it never will, anything else on
+    a failure worth retrying. bot/messaging/twilio.py's TwilioSender is the real one."""
+
+    def __call__(self, to: str, channel: str, body: str, *, content_sid: str | None = None,
+                 content_variables: dict[str, str] | None = None) -> str: ...
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    contact_id: int
-    phone: str | None
-    channel: str
-    body: str
-    template_sid: str | None
+def send_due(db: Engine, send: Sender, *, limit: int = 100,
+             pacer: "Pacer | Unpaced | None" = None) -> int:
+    """Sends what is due: bot/messaging/sending.py (the worker's side of the queue)."""
+    from bot.messaging.sending import send_due as send_due_now  # it imports this module
 
-
-# Sends in flight at once. A send is a network round trip to Twilio (tens of milliseconds,
-# little CPU): one at a time, a rush hour's late answers left at ~30 a second (bench/results/
-# overload.md); Twilio's own limit is per sender number, far above this.
-SEND_CONCURRENCY = 8
-_SEND_POOL = ThreadPoolExecutor(max_workers=SEND_CONCURRENCY, thread_name_prefix="outbox-send")
-
-
-def send_due(db: Engine, send: Sender, *, limit: int = 100) -> int:
-    """Send what is due, oldest first and in order per person; failures are retried later with
-    exponential backoff. Network calls happen between transactions, never inside one: on
-    SQLite a transaction held across a slow Twilio call would stop every other writer.
-    Different people's messages go out side by side; one person's, one after the other."""
-    by_person: dict[int, list[_Claimed]] = {}
-    for item in _claim_due(db, limit):
-        by_person.setdefault(item.contact_id, []).append(item)
-    if len(by_person) <= 1:
-        return sum(_send_in_order(db, send, items) for items in by_person.values())
-    return sum(_SEND_POOL.map(partial(_send_in_order, db, send), by_person.values()))
-
-
-def _send_in_order(db: Engine, send: Sender, items: list[_Claimed]) -> int:
-    """One person's claimed messages, oldest first; after a failure the rest are given back
-    untried, to wait behind the failed one."""
-    sent = 0
-    for index, item in enumerate(items):
-        try:
-            if item.phone is None:  # nobody to send to: fails like any other send, then gives up
-                raise LookupError("the contact no longer exists")
-            sid, error = send(item.phone, item.channel, item.body, item.template_sid), None
-        except Exception as failure:  # any failure of Twilio or the network: retry later
-            sid, error = None, f"{type(failure).__name__}: {failure}"[:300]
-        with session_scope(db) as session:
-            sent += _record_attempt(session, item.id, sid, error)
-            if sid is None:
-                for later in items[index + 1:]:
-                    _release(session, later.id)
-        if sid is None:
-            break
-    return sent
-
-
-def _claim_due(db: Engine, limit: int) -> list[_Claimed]:
-    """Take due items for sending (status "sending" until CLAIM runs out, so a worker that
-    dies mid-send gives them back). An item waits while an older one to the same person waits
-    for a retry or is being sent: answers must not overtake each other. Older due ones come
-    first in the same batch."""
-    now = utcnow()
-    older = aliased(Outbox)
-    older_waiting = exists().where(
-        col(older.contact_id) == col(Outbox.contact_id), col(older.id) < col(Outbox.id),
-        col(older.status).in_(("queued", "sending")), col(older.next_attempt_at) > now)
-    query = (select(Outbox, Contact.phone)
-             .join(Contact, col(Contact.id) == col(Outbox.contact_id), isouter=True)
-             .where(col(Outbox.status).in_(("queued", "sending")),
-                    col(Outbox.next_attempt_at) <= now, ~older_waiting)
-             .order_by(col(Outbox.id)).limit(limit)
-             .with_for_update(skip_locked=True, of=Outbox))
-    claimed = []
-    with session_scope(db) as session:
-        for item, phone in session.exec(query).all():
-            item.status, item.next_attempt_at = "sending", now + CLAIM
-            item.attempts += 1
-            claimed.append(_Claimed(stored_id(item), item.contact_id, phone,
-                                    item.channel, item.body, item.template_sid))
-    return claimed
-
-
-def _release(session: Session, item_id: int) -> None:
-    """Give a claimed item back untried (an older message to the same person failed)."""
-    item = session.get(Outbox, item_id)
-    if item is not None:
-        item.status, item.next_attempt_at, item.attempts = "queued", utcnow(), item.attempts - 1
-
-
-def _record_attempt(session: Session, item_id: int, sid: str | None, error: str | None) -> int:
-    if sid is not None:
-        return _record_sent(session, item_id, sid)
-    item = session.get(Outbox, item_id)
-    if item is None:  # forgotten meanwhile (contact forget)
-        return 0
-    item.error = error or ""
-    item.status = "failed" if item.attempts >= MAX_ATTEMPTS else "queued"
-    item.next_attempt_at = utcnow() + FIRST_RETRY * (2 ** (item.attempts - 1))
-    OUTBOX_FAILURES.inc()
-    log.warning("outbox %s: send failed (attempt %s)", item.id, item.attempts)
-    return 0
-
-
-def _record_sent(session: Session, item_id: int, sid: str) -> int:
-    """Two statements built once: in a rush every late answer passes here, and loading both
-    rows through the ORM was a fifth of the web process's CPU (bench/results/overload.md)."""
-    connection = session.connection()
-    if connection.execute(_SENT, {"item_id": item_id, "sid": sid,
-                                  "sent_at": utcnow()}).rowcount == 0:
-        return 0  # forgotten meanwhile (contact forget)
-    connection.execute(_SENT_MESSAGE, {"item_id": item_id, "sid": sid})
-    return 1
-
-
-_OUTBOX, _MESSAGE = Outbox.__table__, Message.__table__  # type: ignore[attr-defined]
-_SENT = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("item_id")).values(
-    sid=bindparam("sid"), status="sent", sent_at=bindparam("sent_at"), error="")
-# The conversation record's copy carries Twilio's SID too (delivery callbacks find it by it).
-_SENT_MESSAGE = update(_MESSAGE).where(_MESSAGE.c.id == core_select(_OUTBOX.c.message_id).where(
-    _OUTBOX.c.id == bindparam("item_id")).scalar_subquery()).values(sid=bindparam("sid"))
+    return send_due_now(db, send, limit=limit, pacer=pacer)
 
 
 # Twilio's callbacks arrive out of order; a status only ever moves forward along this.
@@ -261,36 +192,24 @@ def record_status(session: Session, *, sid: str, status: str, error: str = "") -
         item.status = status
         if error:
             item.error = error[:300]
+            if status in ("failed", "undelivered") and \
+                    refusal_for(error) == Refusal.WINDOW_CLOSED:
+                _send_template_instead(session, item)
     return True
 
 
-def twilio_sender(account_sid: str, auth_token: str, *, sms_from: str | None,
-                  whatsapp_from: str | None, api_base_url: str | None = None,
-                  timeout: float = 10.0) -> Sender:
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
+def _send_template_instead(session: Session, item: Outbox) -> None:
+    """WhatsApp found the window closed after Twilio took the free text (error 63016 comes in
+    the callback): the same item again, as its template, or marked if it has none."""
+    if item.template_sid:  # it went as a template already: nothing else to try
+        return
+    content_sid = approved_sid(session, item.template_key, item.language or "") \
+        if item.template_key else None
+    if content_sid is None:
+        item.status = Status.NO_TEMPLATE if item.template_key else Status.WINDOW_CLOSED
+        return
+    # A later callback about the refused message must not find (and move) the new attempt.
+    item.sid, item.template_sid = None, content_sid
+    item.status, item.next_attempt_at = Status.QUEUED, utcnow()
 
-    # One client per sending thread: the library keeps a requests session, which is not
-    # meant to be shared between threads.
-    clients = threading.local()
 
-    def client() -> Client:
-        if not hasattr(clients, "client"):
-            # The library's default is no timeout: one hung connection would stop the outbox.
-            clients.client = Client(account_sid, auth_token,
-                                    http_client=TwilioHttpClient(timeout=timeout))
-            if api_base_url:  # a local stand-in for Twilio, in tests and benchmarks
-                clients.client.api.base_url = api_base_url
-        return clients.client
-
-    def send(to: str, channel: str, body: str, template_sid: str | None) -> str:
-        if channel == Channel.WHATSAPP:
-            sender, recipient = whatsapp_from, f"whatsapp:{to}"
-        else:
-            sender, recipient = sms_from, to
-        if not sender:
-            raise RuntimeError(f"no sender number configured for {channel}")
-        kwargs = {"content_sid": template_sid} if template_sid else {"body": body}
-        return client().messages.create(to=recipient, from_=sender, **kwargs).sid
-
-    return send

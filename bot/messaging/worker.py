@@ -17,8 +17,11 @@ from bot.casework.privacy import apply_retention
 from bot.conversation.engine import Engine, build_engine
 from bot.conversation.inbox import answer_unanswered
 from bot.db import get_engine, session_scope
-from bot.messaging.outbox import Sender, send_due, twilio_sender, wait_for_work
+from bot.messaging.outbox import Sender, wait_for_work
+from bot.messaging.rate import Pacer
 from bot.messaging.scheduler import run_due
+from bot.messaging.sending import send_due
+from bot.messaging.twilio import twilio_sender
 from bot.outreach.jobs import job_handlers
 from bot.settings import Settings
 
@@ -27,6 +30,10 @@ log = logging.getLogger(__name__)
 # queued in this process wakes the worker at once. An idle round is three indexed queries.
 INTERVAL_SECONDS = 2.0
 RETENTION_EVERY_SECONDS = 3600.0
+# Most messages a sending round claims per channel (the pacer claims about half a second's
+# worth, up to this): fewer, larger rounds at bulk rates, as each claim walks its index past
+# what was just sent (bench/results/outbox.md).
+SEND_BATCH = 500
 
 
 def _credentials(settings: Settings) -> tuple[str, str] | None:
@@ -47,15 +54,17 @@ def _sender(settings: Settings) -> Sender | None:
 
 
 def run_once(settings: Settings, bot: Engine | None = None,
-             sender: Sender | None = None) -> int:
+             sender: Sender | None = None, pacer: Pacer | None = None) -> int:
     """One round: answer abandoned messages (when an engine is given), send due outbox
-    messages, fetch pending evidence. Returns items done."""
+    messages, fetch pending evidence. Returns items done. `pacer`: kept by a worker from round
+    to round (it learns the pace this worker manages)."""
     db = get_engine(settings.database_url)
     done = answer_unanswered(db, bot) if bot is not None else 0
     done += run_due(db, job_handlers())  # reminders, check-ins: they queue into the outbox
     sender = sender or _sender(settings)
-    if sender is not None:
-        done += send_due(db, sender)
+    if sender is not None:  # at each sender number's rate, shared with every other worker
+        done += send_due(db, sender, limit=SEND_BATCH, pacer=pacer or Pacer(
+            db, settings.twilio_messages_per_second))
     done += fetch_pending(db, directory=settings.evidence_dir, auth=_credentials(settings),
                           twilio_stand_in=settings.twilio_api_base_url)
     return done
@@ -64,11 +73,12 @@ def run_once(settings: Settings, bot: Engine | None = None,
 def run_forever(settings: Settings, stop: threading.Event, bot: Engine | None = None) -> None:
     bot = bot or build_engine(settings)
     sender = _sender(settings)
+    pacer = Pacer(get_engine(settings.database_url), settings.twilio_messages_per_second)
     last_retention = 0.0
     while not stop.is_set():
         done = 0
         try:
-            done = run_once(settings, bot, sender)
+            done = run_once(settings, bot, sender, pacer)
             if time.monotonic() - last_retention > RETENTION_EVERY_SECONDS:
                 with session_scope(get_engine(settings.database_url)) as session:
                     apply_retention(session, days=settings.retention_days)

@@ -38,6 +38,16 @@ class ImportRefused(Exception):
         self.report = report
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """A licence whose status this list changed: what licence alerts are about."""
+
+    licence_no: str
+    name: str
+    old: str
+    new: str
+
+
 @dataclass
 class ImportReport:
     file_name: str
@@ -46,10 +56,15 @@ class ImportReport:
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
     dry_run: bool = False
+    status_changes: list[StatusChange] = field(default_factory=list)
+    # Set by whoever queued the alerts (bot/outreach/licence_alerts.py); None: none were asked.
+    alerts_queued: int | None = None
 
     def summary(self) -> str:
         head = (f"{self.file_name}: {self.added} added, {self.updated} updated, "
                 f"{self.unchanged} unchanged, {len(self.errors)} rejected"
+                + (f", {self.alerts_queued} licence alerts queued"
+                   if self.alerts_queued is not None else "")
                 + (" (dry run: nothing written)" if self.dry_run else ""))
         return "\n".join([head] + [f"  line {line}: {reason}" for line, reason in self.errors])
 
@@ -170,6 +185,9 @@ def import_licences(session: Session, text: str, *, file_name: str, dry_run: boo
                                 imported_at=now, updated_at=now, **row.values))
         elif any(getattr(record, k) != v for k, v in row.values.items()):
             report.updated += 1
+            if record.status != row.values["status"]:
+                report.status_changes.append(StatusChange(
+                    record.licence_no, row.values["name"], record.status, row.values["status"]))
             for key, value in row.values.items():
                 setattr(record, key, value)
             record.source, record.updated_at, record.imported_at = report.file_name, now, now

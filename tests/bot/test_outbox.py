@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from bot.conversation.contacts import Contact, Message, utcnow
 from bot.db import session_scope
-from bot.messaging.outbox import Outbox, enqueue, record_status, send_due, twilio_sender
+from bot.messaging.outbox import Outbox, enqueue, record_status, send_due
+from bot.messaging.twilio import twilio_sender
 
 ACCOUNT = "AC" + "a" * 32
 
@@ -56,6 +57,9 @@ def queue(db, count) -> None:
         contact = Contact(phone="+923001112222")
         session.add(contact)
         session.flush()
+        # The person wrote: WhatsApp's 24-hour window is open, free text may go.
+        session.add(Message(contact_id=contact.id, channel="whatsapp", direction="in",
+                            body="salam"))
         for index in range(count):
             enqueue(session, contact=contact, channel="whatsapp", body=f"reply {index}")
 
@@ -194,7 +198,7 @@ def test_different_people_are_sent_side_by_side_each_in_order(db):
     lock, in_flight, most_in_flight, order = threading.Lock(), [0], [0], []
     both_started = threading.Barrier(2, timeout=5)
 
-    def send(to, channel, body, template_sid):
+    def send(to, channel, body, **template):
         with lock:
             in_flight[0] += 1
             most_in_flight[0] = max(most_in_flight[0], in_flight[0])
@@ -236,7 +240,7 @@ def test_worker_keeps_sending_while_there_is_more_than_one_batch(db, twilio, set
             enqueue(session, contact=contact, channel="sms", body=f"answer {person}")
     settings = settings.model_copy(update={
         "twilio_account_sid": ACCOUNT, "twilio_sms_from": "+15550001111",
-        "twilio_api_base_url": twilio})
+        "twilio_api_base_url": twilio, "twilio_messages_per_second": 1000.0})
     stop = threading.Event()
     started = time.monotonic()
     threading.Thread(target=worker.run_forever, args=(settings, stop, bot), daemon=True).start()

@@ -4,7 +4,7 @@ from sqlmodel import Session, select
 
 from bot.casework.referrals import Referral
 from bot.casework.staff import Role
-from bot.messaging.outbox import Outbox
+from bot.messaging.outbox import STAFF_REPLY, Outbox
 from tests.api.staff_helpers import PASSWORD, make_case, make_staff
 
 
@@ -40,9 +40,12 @@ def test_browser_login_claim_reply_and_status(page, site, db):
     page.wait_for_selector("text=asked for details")
     with Session(db) as session:
         referral = session.get(Referral, case.id)
-        outbox = session.exec(select(Outbox)).one()
+        outbox = session.exec(select(Outbox).where(Outbox.kind == STAFF_REPLY)).one()
+        updates = session.exec(select(Outbox).where(Outbox.kind == "case_update")).all()
     assert referral.status == "waiting_on_worker" and referral.assignee_id is not None
     assert reference in outbox.body
+    # The claim (in progress) and the change to "waiting on you" each told the worker.
+    assert len(updates) == 2 and all(reference in u.body for u in updates)
     # The worker's Urdu message is shown right-to-left.
     direction = page.eval_on_selector(".msg.in", "e => getComputedStyle(e).direction")
     assert direction == "rtl"

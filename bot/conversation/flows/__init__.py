@@ -9,6 +9,7 @@ from bot.conversation.flows import (  # noqa: F401  (imported to register their 
     complaint_status,
     danger,
     handoff,
+    journey,
     language,
     licence_check,
     menu,
@@ -28,6 +29,8 @@ def run_command(turn: Turn, command: str) -> bool:
         menu.more(turn)
     elif command in {"stop", "start"}:
         getattr(subscription, command)(turn)
+    elif command == "stop_reminders":
+        journey.stop_reminders(turn)
     elif command == "help":
         turn.say("help")
     else:

@@ -103,6 +103,18 @@ def start_urgent(turn: Turn, *, story: str, category: str, country: str | None,
     _ask(turn, intake)
 
 
+def start_prefilled(turn: Turn, values: dict[str, Any], *, skip: list[str],
+                    origin: dict[str, Any]) -> None:
+    """A complaint begun by another flow with what it learned (a check-in abroad: the country
+    and what went wrong); its offer was the consent. `origin` reaches complaint_filing.FILED
+    with the referral, to link the two."""
+    intake = _new_intake(values, skip=["consent", *skip])
+    intake["origin"], intake["step"] = origin, _next(intake, "consent")
+    turn.state.intake = intake
+    turn.state.enter(FLOW)
+    _ask(turn, intake)
+
+
 def mark_urgent(turn: Turn, text: str) -> None:
     """Danger told in the middle of the form: the intake becomes urgent and keeps the words."""
     intake = turn.state.intake
@@ -284,10 +296,10 @@ def _money(turn: Turn, intake: dict[str, Any], answer: str | None) -> str | None
     amount = parse_amount(turn.text)  # first: "3 lakh diye, visa nahi diya" paid 3 lakh
     if amount is not None:
         intake["values"]["amount"] = amount
-        return "location"
+        return _next(intake, "money")  # the location, unless already known (start_prefilled)
     if answer == "skip" or _paid_nothing(turn):
         intake["values"]["amount"] = None
-        return "location"
+        return _next(intake, "money")
     return None
 
 

@@ -1,6 +1,9 @@
 """The end of the complaint intake: the summary a person confirms, and the referral it becomes."""
 
+from collections.abc import Callable
 from typing import Any
+
+from sqlmodel import Session
 
 from bot.casework import evidence
 from bot.casework.referrals import (
@@ -11,6 +14,11 @@ from bot.casework.referrals import (
     open_referral_about,
 )
 from bot.conversation.turn import Turn
+
+# A complaint another flow began (complaint.start_prefilled) names its origin, {"kind": ...,
+# "id": ...}; the flow of that kind registers here what to do with the referral it became
+# (the journey links the check-in), so this module imports none of them.
+FILED: dict[str, Callable[[Session, int, int], None]] = {}
 
 
 def file(turn: Turn, intake: dict[str, Any]) -> None:
@@ -50,6 +58,9 @@ def file(turn: Turn, intake: dict[str, Any]) -> None:
             turn.say("complaint_also_official")
     if referral.id is not None:  # flushed by create_referral / loaded: always set
         evidence.attach_to_referral(turn.db, intake.get("evidence", []), referral.id)
+        origin = intake.get("origin") or {}
+        if origin.get("kind") in FILED:
+            FILED[origin["kind"]](turn.db, origin["id"], referral.id)
     turn.state.end_intake()
 
 

@@ -5,6 +5,8 @@ name sent with the request ("silver star ka license check karo") is used at once
 gives the status in plain words, the registered name, office and phone, the official list's own
 date, and advice that fits the status. A name that is not on the list is never answered with
 another agency: close names are shown only as "similar names, check the licence number".
+Every answer is remembered (bot/outreach/licence_alerts.py), and a valid licence's answer offers
+to tell the person if the licence changes: a suspension later reaches them before they pay.
 """
 
 from datetime import date
@@ -16,7 +18,9 @@ from bot.conversation import registry
 from bot.conversation.flows.menu import numbered_choice
 from bot.conversation.language import content_words
 from bot.conversation.registry import Flow
+from bot.conversation.state import ConversationState
 from bot.conversation.turn import Turn
+from bot.outreach import licence_alerts
 from bot.registry.licences import (
     Licence,
     LicenceRef,
@@ -33,6 +37,8 @@ from bot.registry.licences import (
 from bot.registry.names import generic_part
 
 FLOW = "licence_check"
+# Waiting for the answer to "shall we tell you if this licence changes? 1 yes 2 no".
+ALERT_STEP = "alert"
 # Measured on nlu_data/tests/licence_names.yml (make nlu-eval): a name this close is the agency
 # meant; between SIMILAR and SURE it is only "a similar name"; below SIMILAR, nothing is shown.
 SURE_NAME_SCORE = 88
@@ -89,6 +95,8 @@ def start(turn: Turn) -> None:
 
 
 def step(turn: Turn) -> bool:
+    if turn.state.step == ALERT_STEP:
+        return _alert_answer(turn)
     if turn.state.step == "choose" and turn.text.strip(" .").isdigit():
         return _choose(turn)
     if _answer_number(turn):
@@ -221,6 +229,37 @@ def answer(turn: Turn, licence: Licence) -> None:
     turn.say("licence_details", city=licence.city or "-", phone=licence.phone or "-",
              date=_list_day(turn))
     turn.say("licence_advice_valid" if status == LicenceStatus.VALID else "licence_advice_stop")
+    if turn.session is not None:  # `rahnuma ask` records nothing, so it offers nothing
+        licence_alerts.record_check(turn.db, contact_id=turn.contact_id, licence=licence)
+        if status == LicenceStatus.VALID:
+            _offer_alerts(turn, licence.licence_no)
+
+
+def _offer_alerts(turn: Turn, licence_no: str) -> None:
+    """Only for a valid licence: that is the one a person may still pay, and whose suspension
+    they must hear of. After a stop-status answer, "reply 5" must stay the only next step."""
+    if licence_alerts.asked_already(turn.db, contact_id=turn.contact_id,
+                                    licence_no=licence_no):
+        return
+    turn.say("licence_alert_offer", licence_no=licence_no)
+    # The words as shown, kept until the answer: consent is recorded with them.
+    turn.state.enter(FLOW, step=ALERT_STEP, licence_no=licence_no, wording=turn.parts[-1])
+
+
+def _alert_answer(turn: Turn) -> bool:
+    """1 (or yes) and 2 (or no) answer the offer; anything else is a new message ("5" after
+    the advice is a complaint, a question is a question)."""
+    answer = turn.content.answer(turn.text)
+    data = turn.state.data
+    turn.state.leave()
+    if answer not in {"yes", "no"}:
+        return False
+    licence_alerts.answer_offer(turn.db, contact_id=turn.contact_id,
+                                licence_no=data["licence_no"], given=answer == "yes",
+                                wording=data["wording"], channel=turn.channel)
+    turn.say("licence_alert_on" if answer == "yes" else "licence_alert_off",
+             licence_no=data["licence_no"])
+    return True
 
 
 def _offer_topic(turn: Turn) -> None:
@@ -238,7 +277,9 @@ def _day(value: date | None) -> str:
     return value.strftime("%d-%m-%Y") if value else "-"
 
 
-def _needs_nlu(state: object, text: str) -> bool:
+def _needs_nlu(state: ConversationState, text: str) -> bool:
+    if state.step == ALERT_STEP:  # 1 or 2, else a new message the NLU may have to read
+        return not text.strip(" .").isdigit()
     return len(text.split()) > MAX_NAME_WORDS or text.rstrip().endswith("?")
 
 

@@ -2,11 +2,14 @@
 
 from bot.conversation.contacts import utcnow
 from bot.conversation.turn import Turn
+from bot.outreach import journey
 
 
 def stop(turn: Turn) -> None:
     turn.contact.opted_out = True
     turn.contact.opted_out_at = utcnow()
+    if turn.session is not None:  # departure reminders end too (START does not bring them back)
+        journey.stop(turn.db, contact_id=turn.contact_id)
     turn.state.reset()
     turn.say("stopped")  # the one confirmation carriers expect; nothing after it
 
