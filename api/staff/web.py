@@ -70,12 +70,21 @@ def any_stage(request: Request, session: DbSession) -> Signed:
 AnyStage = Annotated[Signed, Depends(any_stage)]
 
 
-def signed_in(signed: AnyStage) -> Signed:
+# A changemaker reaches only their own figures and referral form, and their account: never a
+# case, the queue, the simulator or anything else that shows a phone number or a message.
+CHANGEMAKER_PAGES = ("/staff/changemaker", "/staff/password", "/staff/language",
+                     "/staff/logout", "/staff/recovery-codes")
+
+
+def signed_in(request: Request, signed: AnyStage) -> Signed:
     """Fully signed in. A session still owing its second factor (or its enrolment) reaches
     nothing but that step."""
     if signed.stage != Stage.FULL:
         raise HTTPException(303, "finish signing in first",
                             headers={"Location": STAGE_PAGES[signed.stage]})
+    if signed.staff.role == Role.CHANGEMAKER and \
+            not request.url.path.startswith(CHANGEMAKER_PAGES):
+        raise HTTPException(403, "a changemaker's account opens only the changemaker pages")
     return signed
 
 

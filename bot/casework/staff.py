@@ -49,6 +49,9 @@ class Role(StrEnum):
     CASEWORKER = "caseworker"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # A community changemaker: their own sources' figures and referrals from their sessions;
+    # never a case, a phone number or a message.
+    CHANGEMAKER = "changemaker"
 
 
 class ContentRole(StrEnum):

@@ -47,6 +47,13 @@ class Contact(SQLModel, table=True):
     is_test: bool = False  # the dashboard simulator: left out of the impact figures
     # Where the person is, for quiet hours: an IANA zone (Asia/Karachi unless known abroad).
     timezone: str | None = Field(default=None, max_length=40)
+    # The first source whose code the person's message carried (bot/outreach/sources.py).
+    source_id: int | None = Field(default=None, foreign_key="source.id", index=True)
+    # Their home district as they told it (alerts opt-in, a complaint, a changemaker's referral):
+    # a key of content/districts.yml, for alerts to a district and the figures by district.
+    district: str = Field(default="", max_length=100, index=True)
+    # When they were asked (once, after their first answer) whether they want alerts.
+    alerts_asked_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

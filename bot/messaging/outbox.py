@@ -58,6 +58,7 @@ class Status(StrEnum):
     NO_TEMPLATE = "no_template"  # ... a template asked for, but none approved in its language
     # A staff reply's body, held after its template went out, until the person writes back.
     AWAITING_REPLY = "awaiting_reply"
+    CANCELLED = "cancelled"  # withdrawn before it was sent (an alert cancelled midway)
 
 
 # The one kind an opted-out person still gets: the bot's answer to what they wrote (STOP's own
@@ -82,6 +83,7 @@ class Outbox(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contact.id", index=True)
     message_id: int | None = Field(default=None, foreign_key="message.id")
     referral_id: int | None = Field(default=None, foreign_key="referral.id", index=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
     channel: str = Field(max_length=16)
     body: str
     # The Content SID (a WhatsApp template) it is sent with, or was sent with.

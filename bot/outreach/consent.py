@@ -13,6 +13,7 @@ from bot.conversation.contacts import Contact, utcnow
 class Topic(StrEnum):
     REMINDERS = "reminders"  # the departure journey's reminders and check-ins
     LICENCE_ALERTS = "licence_alerts"  # changes to licences the person checked
+    ALERTS = "alerts"  # warnings to many (bot/outreach/broadcasts.py): fake offers, scams
 
 
 class Consent(SQLModel, table=True):

@@ -1,0 +1,103 @@
+"""Where people came from: resource centres, changemakers, briefing sessions, stories, forums.
+
+A source has a short code. Its WhatsApp link, SMS keyword and QR card all carry that code in the
+first message ("RAHNUMA SKT12"); a message that carries a known code records a touch. The first
+touch is the contact's source (Contact.source_id) and never changes; later touches are kept too.
+The person is answered as any new contact would be: the code is never sent back.
+"""
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from bot.conversation.contacts import Contact, stored_id, utcnow
+
+
+class SourceKind(StrEnum):
+    CENTRE = "centre"  # a union resource centre
+    CHANGEMAKER = "changemaker"  # a community changemaker: sees this source's figures
+    BRIEFING = "briefing"  # a pre-departure briefing (Protector's office, OEC)
+    STORY = "story"  # a radio or news story
+    FORUM = "forum"  # a union forum or other gathering
+
+
+# What people type is matched against this; codes are made to fit it (bot/outreach/source_codes).
+CODE_PATTERN = re.compile(r"[A-Z]{2,5}[0-9]{0,4}")
+# The word that introduces the code in every link and keyword, so a code is never mistaken for
+# a licence number or a menu choice: "RAHNUMA SKT12".
+KEYWORD = "RAHNUMA"
+_CODE_IN_TEXT = re.compile(rf"\b{KEYWORD}\s*[-:#]?\s*([A-Za-z]{{2,5}}[0-9]{{0,4}})\b",
+                           re.IGNORECASE)
+
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True, index=True)  # upper case, CODE_PATTERN
+    kind: str = Field(max_length=16)
+    name: str = Field(max_length=200)  # "Sialkot resource centre", "Shazia B. (changemaker)"
+    district: str = Field(default="", max_length=100)  # where it works, for the figures
+    centre: str = Field(default="", max_length=64)  # the resource centre it belongs to
+    # The changemaker's staff account: they see this source's figures and nothing personal.
+    owner_staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    created_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceTouch(SQLModel, table=True):
+    """A message that carried a source's code: first touch (first=True) and every later one."""
+
+    __table_args__ = (Index("ix_sourcetouch_source_time", "source_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    source_id: int = Field(foreign_key="source.id")
+    first: bool = False
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutreachSession(SQLModel, table=True):
+    """An awareness session a changemaker or centre held: counted in the impact figures."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    held_on: date
+    district: str = Field(default="", max_length=100)
+    attendees: int = 0
+    recorded_by_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def code_in(text: str) -> str | None:
+    """The source code a message carries ("RAHNUMA SKT12", "rahnuma-skt12"), upper case."""
+    found = _CODE_IN_TEXT.search(text or "")
+    return found.group(1).upper() if found else None
+
+
+def without_code(text: str) -> str:
+    """The message with the code taken out: what is left is the person's own words."""
+    return _CODE_IN_TEXT.sub(" ", text or "").strip(" \n\t.,:;-")
+
+
+def by_code(session: Session, code: str) -> Source | None:
+    return session.exec(select(Source).where(Source.code == code.upper(),
+                                             col(Source.active).is_(True))).first()
+
+
+def attribute(session: Session, *, contact: Contact, source: Source,
+              message_id: int | None = None) -> SourceTouch:
+    """Record that this message came through `source`; the first such touch is the contact's
+    source for good."""
+    first = contact.source_id is None
+    if first:
+        contact.source_id = stored_id(source)
+        session.add(contact)
+    touch = SourceTouch(contact_id=stored_id(contact), source_id=stored_id(source), first=first,
+                        message_id=message_id)
+    session.add(touch)
+    session.flush()
+    return touch
