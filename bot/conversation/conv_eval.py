@@ -31,12 +31,18 @@ from bot.conversation.state import ConversationState
 from bot.conversation.turn import InboundMessage, OutboundMessage
 from bot.db import get_engine, session_scope
 from bot.migrate import upgrade
+from bot.outreach import consent
+from bot.outreach.consent import Topic
+from bot.outreach.sources import Source
 from bot.registry.licence_import import decode, import_licences
 from bot.settings import PROJECT_ROOT, Settings
 
 CONVERSATIONS = PROJECT_ROOT / "tests" / "conversations"
 REPORT = CONVERSATIONS / "REPORT.md"
 SAMPLE_LIST = PROJECT_ROOT / "content" / "samples" / "licences_sample.csv"
+# Sources whose cards the conversations arrive by (tests/conversations/reach.yml).
+SOURCES = [("SKT12", "changemaker", "Sialkot changemaker"), ("LHR7", "centre", "Lahore centre"),
+           ("RADIO3", "story", "Radio story")]
 LIST_DATE = date(2026, 11, 15)
 RASA_PORT = 5099
 
@@ -60,6 +66,7 @@ class Run:
         with session_scope(self.db) as session:
             import_licences(session, decode(SAMPLE_LIST.read_bytes()),
                             file_name=SAMPLE_LIST.name, list_date=LIST_DATE)
+            session.add_all(Source(code=code, kind=kind, name=name) for code, kind, name in SOURCES)
         self.sids = 0
 
     def say(self, phone: str, channel: Channel, body: str) -> list[OutboundMessage]:
@@ -72,6 +79,18 @@ class Run:
         with Session(self.db) as session:
             contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
             return ConversationState.load(contact.state if contact else {})
+
+    def contact(self, phone: str) -> dict[str, str]:
+        """What the conversation left on the contact: first source's code, home district, and
+        the latest answer about alerts (yes / no / none)."""
+        with Session(self.db) as session:
+            contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
+            if contact is None or contact.id is None:
+                return {}
+            source = session.get(Source, contact.source_id) if contact.source_id else None
+            answer = consent.latest(session, contact_id=contact.id, topic=Topic.ALERTS)
+            return {"source": source.code if source else "", "district": contact.district,
+                    "alerts": "none" if answer is None else "yes" if answer.given else "no"}
 
     def referral(self, phone: str) -> Referral | None:
         with Session(self.db) as session:
@@ -110,6 +129,11 @@ def check_turn(run: Run, conversation: dict, replies: list[OutboundMessage],
             problems.append(f"stored {field} {got!r} != {wanted!r}")
     if "referral" in expect:
         problems += _referral_problems(run.referral(phone), expect["referral"] or {})
+    if "contact" in expect:
+        held = run.contact(phone)
+        problems += [f"contact {field} {held.get(field)!r} != {wanted!r}"
+                     for field, wanted in expect["contact"].items()
+                     if str(held.get(field, "")) != str(wanted)]
     return problems
 
 

@@ -17,7 +17,7 @@ from bot.content.store import Content, get_content
 from bot.conversation import flows, language, registry
 from bot.conversation.channels import Channel
 from bot.conversation.contacts import Contact, utcnow
-from bot.conversation.flows import complaint, danger, journey, licence_check, menu
+from bot.conversation.flows import alerts, complaint, danger, journey, licence_check, menu
 from bot.conversation.intents import ACTION_FOR_INTENT
 from bot.conversation.language import Lang, choose_language
 from bot.conversation.nlu import (
@@ -31,6 +31,7 @@ from bot.conversation.nlu import (
 from bot.conversation.render import Limits, render, with_optional
 from bot.conversation.state import ConversationState
 from bot.conversation.turn import InboundMessage, OutboundMessage, Turn, Understanding
+from bot.outreach import sources
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class Engine:
                  chosen: str | None, previous: str | None) -> NluResult | None:
         """The NLU's answer, asked before the contact is locked, when the message will need it:
         the database lock is then held for milliseconds, not for a round trip to Rasa."""
-        body = inbound.body.strip()
+        body = sources.without_code(inbound.body.strip())
         loaded = ConversationState.load(state)
         if opted_out or inbound.opt_out_type or not self.needs_nlu(body, loaded):
             return None
@@ -126,6 +127,11 @@ class Engine:
                ) -> tuple[Understanding, list[OutboundMessage]]:
         if self.live is not None:
             self.content = self.live.current(session)
+        # A source's link or keyword ("RAHNUMA SKT12"): the code is recorded, never answered;
+        # the person's own words (often none) are what is answered.
+        code = sources.code_in(inbound.body)
+        if code is not None:
+            inbound = replace(inbound, body=sources.without_code(inbound.body))
         body = inbound.body.strip()
         command = self.content.command(normalize(body)) if body else None
         # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
@@ -145,14 +151,28 @@ class Engine:
             if command == "start":
                 flows.subscription.start(turn)
             return self._finish(turn)
+        if code is not None:
+            self._arrived_from(turn, code)
         self._route(turn, body, command)
+        alerts.maybe_offer(turn)
         return self._finish(turn)
+
+    def _arrived_from(self, turn: Turn, code: str) -> None:
+        """Attribute the contact to the source (first touch kept for good, later touches too).
+        A link's own text alone gets the welcome a new person gets."""
+        source = sources.by_code(turn.db, code)
+        if source is not None:
+            sources.attribute(turn.db, contact=turn.contact, source=source)
+        if not turn.inbound.body.strip():
+            registry.start(turn, "welcome")
 
     def _route(self, turn: Turn, body: str, command: str | None) -> None:
         waiting = registry.waiting(turn.state)
         if not body and turn.inbound.media and waiting and waiting.step and \
                 waiting.accepts_media:
             waiting.step(turn)
+        elif not body and turn.parts:
+            pass  # a source's link alone: welcomed already
         elif not body:
             turn.say("media_unsupported" if turn.inbound.media else "empty")
         elif len(body) > MAX_BODY_CHARS:

@@ -435,7 +435,8 @@ def _save_contact(session: Session, contact: Contact) -> None:
 _LOCK_CONTACT = core_select(_CONTACT).where(
     _CONTACT.c.id == bindparam("contact_id")).with_for_update(key_share=True)
 # What a turn may change on the contact (the engine, the flows, the rate-limit notice).
-_TURN_CHANGES = ("language", "last_language", "opted_out", "opted_out_at", "state", "updated_at")
+_TURN_CHANGES = ("language", "last_language", "opted_out", "opted_out_at", "state", "updated_at",
+                 "source_id", "district", "alerts_asked_at")
 _SAVE_CONTACT = update(_CONTACT).where(_CONTACT.c.id == bindparam("contact_id")).values(
     **{name: bindparam(name) for name in _TURN_CHANGES})
 

@@ -65,6 +65,19 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
     "licence_alert": frozenset({"name", "licence_no", "status", "date"}),
     **{f"licence_alert_state_{status}": _NONE for status in LicenceStatus
        if status != LicenceStatus.VALID},
+    # alerts to many: the one-time offer, the district, "stop alerts" (flows/alerts.py)
+    **{key: _NONE for key in (
+        "alerts_offer", "alerts_on_ask_district", "alerts_on", "alerts_district_saved",
+        "alerts_district_skipped", "alerts_district_unknown", "alerts_off",
+        "alerts_stopped")},
+    # alerts to many: the frame around the warning staff wrote (bot/outreach/broadcasts.py)
+    "alert_frame": frozenset({"warning"}),
+    # a changemaker's referral after a session (bot/outreach/changemaker_referrals.py)
+    "session_referral_received": frozenset({"reference"}),
+    # a source's printed card (api/staff/sources.py): {keyword} "RAHNUMA <CODE>"
+    **{key: _NONE for key in ("source_card_title", "source_card_what")},
+    "source_card_scan": frozenset({"keyword", "whatsapp"}),
+    "source_card_sms": frozenset({"keyword", "sms"}),
     # case updates to the worker (bot/outreach/case_updates.py); NEW is never a change
     **{f"case_update_{status}": frozenset({"reference"}) for status in Status
        if status not in (Status.NEW, Status.REFERRED)},

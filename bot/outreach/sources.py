@@ -24,12 +24,13 @@ class SourceKind(StrEnum):
     FORUM = "forum"  # a union forum or other gathering
 
 
-# What people type is matched against this; codes are made to fit it (bot/outreach/source_codes).
-CODE_PATTERN = re.compile(r"[A-Z]{2,5}[0-9]{0,4}")
+# Letters then digits ("SKT12"): the digits keep a code apart from the words people write after
+# "Rahnuma" ("rahnuma kya hai" carries no code).
+CODE_PATTERN = re.compile(r"[A-Z]{2,5}[0-9]{1,4}")
 # The word that introduces the code in every link and keyword, so a code is never mistaken for
 # a licence number or a menu choice: "RAHNUMA SKT12".
 KEYWORD = "RAHNUMA"
-_CODE_IN_TEXT = re.compile(rf"\b{KEYWORD}\s*[-:#]?\s*([A-Za-z]{{2,5}}[0-9]{{0,4}})\b",
+_CODE_IN_TEXT = re.compile(rf"\b{KEYWORD}\s*[-:#]?\s*([A-Za-z]{{2,5}}[0-9]{{1,4}})\b",
                            re.IGNORECASE)
 
 
@@ -91,11 +92,11 @@ def by_code(session: Session, code: str) -> Source | None:
 def attribute(session: Session, *, contact: Contact, source: Source,
               message_id: int | None = None) -> SourceTouch:
     """Record that this message came through `source`; the first such touch is the contact's
-    source for good."""
+    source for good. The caller saves the contact (the engine's turn writes back what it
+    changed; a tracked Contact is flushed with the session)."""
     first = contact.source_id is None
     if first:
         contact.source_id = stored_id(source)
-        session.add(contact)
     touch = SourceTouch(contact_id=stored_id(contact), source_id=stored_id(source), first=first,
                         message_id=message_id)
     session.add(touch)

@@ -5,6 +5,7 @@ message, False to let the engine treat it as a new one.
 
 from bot.conversation import registry
 from bot.conversation.flows import (  # noqa: F401  (imported to register their flows)
+    alerts,
     complaint,
     complaint_status,
     danger,
@@ -31,6 +32,8 @@ def run_command(turn: Turn, command: str) -> bool:
         getattr(subscription, command)(turn)
     elif command == "stop_reminders":
         journey.stop_reminders(turn)
+    elif command in {"stop_alerts", "start_alerts"}:
+        getattr(alerts, command.removesuffix("_alerts"))(turn)
     elif command == "help":
         turn.say("help")
     else:

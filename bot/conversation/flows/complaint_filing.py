@@ -56,6 +56,9 @@ def file(turn: Turn, intake: dict[str, Any]) -> None:
             turn.say("complaint_received", reference=referral.reference,
                      hours=turn.first_response_hours)
             turn.say("complaint_also_official")
+    home = turn.content.district_in(values.get("location_district") or "")
+    if home and not turn.contact.district:  # alerts to a district reach them from now on
+        turn.contact.district = home
     if referral.id is not None:  # flushed by create_referral / loaded: always set
         evidence.attach_to_referral(turn.db, intake.get("evidence", []), referral.id)
         origin = intake.get("origin") or {}
