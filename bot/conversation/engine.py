@@ -130,6 +130,7 @@ class Engine:
         # A source's link or keyword ("RAHNUMA SKT12"): the code is recorded, never answered;
         # the person's own words (often none) are what is answered.
         code = sources.code_in(inbound.body)
+        keyword = sources.keyword_in(inbound.body)
         if code is not None:
             inbound = replace(inbound, body=sources.without_code(inbound.body))
         body = inbound.body.strip()
@@ -137,7 +138,8 @@ class Engine:
         # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
         command = TWILIO_OPT_OUT.get(inbound.opt_out_type or "", command)
         state = ConversationState.load(contact.state)
-        understanding = self.understand(body, chosen=contact.language,
+        # A link's text alone: its keyword's script (رہنما, RAHNUMA) picks the welcome's language.
+        understanding = self.understand(body or keyword, chosen=contact.language,
                                         previous=contact.last_language,
                                         previous_sure=state.language_sure, parse=False)
         if prefetched is not None:

@@ -28,10 +28,13 @@ class SourceKind(StrEnum):
 # "Rahnuma" ("rahnuma kya hai" carries no code).
 CODE_PATTERN = re.compile(r"[A-Z]{2,5}[0-9]{1,4}")
 # The word that introduces the code in every link and keyword, so a code is never mistaken for
-# a licence number or a menu choice: "RAHNUMA SKT12".
+# a licence number or a menu choice: "RAHNUMA SKT12". People write it in their own script too:
+# رہنما (Urdu, Punjabi), رهنما (Pashto, Arabic keyboards); the script chooses the welcome's
+# language when the message is nothing else.
 KEYWORD = "RAHNUMA"
-_CODE_IN_TEXT = re.compile(rf"\b{KEYWORD}\s*[-:#]?\s*([A-Za-z]{{2,5}}[0-9]{{1,4}})\b",
-                           re.IGNORECASE)
+KEYWORDS = (KEYWORD, "رہنما", "رهنما")
+_CODE_IN_TEXT = re.compile(
+    rf"(?<!\w)({'|'.join(KEYWORDS)})\s*[-:#]?\s*([A-Za-z]{{2,5}}[0-9]{{1,4}})\b", re.IGNORECASE)
 
 
 class Source(SQLModel, table=True):
@@ -76,7 +79,13 @@ class OutreachSession(SQLModel, table=True):
 def code_in(text: str) -> str | None:
     """The source code a message carries ("RAHNUMA SKT12", "rahnuma-skt12"), upper case."""
     found = _CODE_IN_TEXT.search(text or "")
-    return found.group(1).upper() if found else None
+    return found.group(2).upper() if found else None
+
+
+def keyword_in(text: str) -> str:
+    """The keyword as the person wrote it ("rahnuma", "رہنما"), or "" without a code."""
+    found = _CODE_IN_TEXT.search(text or "")
+    return found.group(1) if found else ""
 
 
 def without_code(text: str) -> str:

@@ -90,3 +90,17 @@ def test_opted_out_person_is_not_attributed(db, bot, sources):
     say(db, bot, "stop")
     say(db, bot, "RAHNUMA SKT12")
     assert touches(db) == [] and contact(db).source_id is None
+
+
+@pytest.mark.parametrize(("text", "language"), [("رہنما SKT12", "ur"), ("رهنما SKT12", "ps"),
+                                                ("RAHNUMA SKT12", "ur-Latn")])
+def test_link_text_alone_greets_in_its_keywords_script(db, bot, sources, text, language):
+    replies = receive(db, bot, inbound(text, phone=PHONE)).replies
+    assert replies[0].keys[0] == "welcome" and str(replies[0].language) == language
+    assert contact(db).source_id == sources["SKT12"]
+
+
+def test_keyword_in_urdu_script_with_a_question(db, bot, sources, fake_nlu):
+    fake_nlu.teach("قانونی فیس کتنی ہے", "ask_fees")
+    keys, body = say(db, bot, "رہنما SKT12 قانونی فیس کتنی ہے")
+    assert "topic:fees" in keys and "SKT12" not in body
