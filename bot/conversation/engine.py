@@ -93,9 +93,14 @@ class Engine:
 
     def ask_turn(self, body: str, channel: Channel = Channel.WHATSAPP) -> Turn:
         """The stateless turn itself: its parts and the content keys it used (evaluations)."""
-        turn = Turn(None, Contact(phone=""), InboundMessage("", channel, body),
-                    self.content, self.understand(body, parse=False), nlu=self.nlu)
-        self._answer_new(turn)
+        said = sources.without_code(body) if sources.code_in(body) else body
+        turn = Turn(None, Contact(phone=""), InboundMessage("", channel, said),
+                    self.content, self.understand(said or sources.keyword_in(body), parse=False),
+                    nlu=self.nlu)
+        if said:
+            self._answer_new(turn)
+        else:  # a source's link text alone, as the webhook answers it (nothing is recorded)
+            registry.start(turn, "welcome")
         return turn
 
     # ---- a whole turn for a contact ----

@@ -104,3 +104,8 @@ def test_keyword_in_urdu_script_with_a_question(db, bot, sources, fake_nlu):
     fake_nlu.teach("قانونی فیس کتنی ہے", "ask_fees")
     keys, body = say(db, bot, "رہنما SKT12 قانونی فیس کتنی ہے")
     assert "topic:fees" in keys and "SKT12" not in body
+
+
+def test_stateless_ask_answers_a_link_text_as_the_webhook_does(bot):
+    turn = bot.ask_turn("RAHNUMA SKT12")
+    assert turn.keys[:2] == ["welcome", "menu"] and "SKT12" not in "\n".join(turn.parts)
