@@ -93,6 +93,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.overload
 	$(VENV)/bin/python -m bench.cpu
 	$(VENV)/bin/python -m bench.outbox_drain
+	$(VENV)/bin/python -m bench.alert_queue
 
 clean:
 	rm -rf $(VENV) $(NLU_VENV) nlu_data/models var

@@ -170,7 +170,7 @@ def staff() -> None:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--centre", required=True, help="a centre code from content/centres.yml")
-@click.option("--role", type=click.Choice(["caseworker", "supervisor", "admin"]),
+@click.option("--role", type=click.Choice(["caseworker", "supervisor", "admin", "changemaker"]),
               default="caseworker", show_default=True)
 @click.option("--content-role", type=click.Choice(["", "editor", "reviewer"]), default="",
               help="may also propose (editor) or review and publish (reviewer) texts")

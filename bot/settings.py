@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     licence_alert_recent_days: int = Field(default=180, ge=0)
     # Twilio's sending rate per sender number (messages a second; 1 for a long code's SMS).
     twilio_messages_per_second: float = Field(default=1.0, gt=0)
+    # An alert to more people than this needs a second person's approval before it is sent.
+    alert_approval_threshold: int = Field(default=1000, ge=0)
 
     @property
     def rasa_is_local(self) -> bool:

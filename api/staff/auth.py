@@ -26,6 +26,7 @@ from api.staff.web import (
 )
 from bot.casework import second_factor
 from bot.casework.staff import (
+    Role,
     Staff,
     StaffError,
     Stage,
@@ -42,6 +43,11 @@ from bot.content.staff_texts import STAFF_LANGUAGES
 
 router = APIRouter()
 LOGIN_CSRF = "rahnuma_login_csrf"
+
+
+def landing(staff: Staff) -> str:
+    """The first page after signing in: a changemaker's account opens only their own pages."""
+    return "/staff/changemaker" if staff.role == Role.CHANGEMAKER else "/staff/queue"
 
 
 def _secure(request: Request) -> bool:
@@ -91,7 +97,7 @@ def login(request: Request, session: DbSession, email: str = Form(...),
         return page
     stage = (Stage.CODE if staff.has_second_factor else
              Stage.ENROL if needs_enrolment(staff) else Stage.FULL)
-    response = RedirectResponse(STAGE_PAGES.get(stage, "/staff/queue"), status_code=303)
+    response = RedirectResponse(STAGE_PAGES.get(stage) or landing(staff), status_code=303)
     _step_up(request, session, staff, stage, request.cookies.get(COOKIE), response)
     response.delete_cookie(LOGIN_CSRF, path="/staff")
     return response
@@ -116,7 +122,7 @@ async def code_submit(request: Request, signed: AnyStage, session: DbSession):
         page = render(request, "login_code.html", signed, error=str(error))
         page.status_code = 401
         return page
-    response = RedirectResponse("/staff/queue", status_code=303)
+    response = RedirectResponse(landing(signed.staff), status_code=303)
     _step_up(request, session, signed.staff, Stage.FULL, request.cookies.get(COOKIE), response)
     return response
 

@@ -26,3 +26,29 @@ def bar_chart(rows: list[tuple[str, int]], *, limit: int = 12) -> Markup:
             f'<text x="{LABEL_WIDTH + width + 6}" y="{y + 15}">{value}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+COLUMN_WIDTH = 52  # room for a "2026-11" under each column
+COLUMN_HEIGHT = 120
+
+
+def column_chart(rows: list[tuple[str, int]]) -> Markup:
+    """A series over time (months, in order) as columns: each labelled under, its value above.
+    An empty month keeps its place, so a gap shows as a gap."""
+    if not any(value for _, value in rows):
+        return Markup("<p class='muted'>No data for this period.</p>")
+    top = max(value for _, value in rows) or 1
+    width, height = COLUMN_WIDTH * len(rows) + 8, COLUMN_HEIGHT + 40
+    parts = [f'<svg class="chart" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}">']
+    for index, (label, value) in enumerate(rows):
+        x = index * COLUMN_WIDTH + 4
+        bar = round(COLUMN_HEIGHT * value / top)
+        middle = x + COLUMN_WIDTH // 2
+        parts.append(
+            f'<rect x="{x + 4}" y="{COLUMN_HEIGHT + 16 - bar}" width="{COLUMN_WIDTH - 8}" '
+            f'height="{bar}" rx="2"/>'
+            f'<text x="{middle}" y="{COLUMN_HEIGHT + 12 - bar}" text-anchor="middle">{value}</text>'
+            f'<text x="{middle}" y="{height - 8}" text-anchor="middle">{escape(label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

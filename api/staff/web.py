@@ -70,10 +70,11 @@ def any_stage(request: Request, session: DbSession) -> Signed:
 AnyStage = Annotated[Signed, Depends(any_stage)]
 
 
-# A changemaker reaches only their own figures and referral form, and their account: never a
-# case, the queue, the simulator or anything else that shows a phone number or a message.
-CHANGEMAKER_PAGES = ("/staff/changemaker", "/staff/password", "/staff/language",
-                     "/staff/logout", "/staff/recovery-codes")
+# A changemaker reaches only their own figures, referral and session forms, their own sources'
+# cards (api/staff/sources.py refuses anyone else's), and their account: never a case, the
+# queue, the simulator or anything else that shows a phone number or a message.
+CHANGEMAKER_PAGES = ("/staff/changemaker", "/staff/sources/", "/staff/password",
+                     "/staff/language", "/staff/logout", "/staff/recovery-codes")
 
 
 def signed_in(request: Request, signed: AnyStage) -> Signed:

@@ -4,10 +4,10 @@ Each feature adds its own entries: journey reminders and check-ins (bot/outreach
 case updates held through quiet hours (bot/outreach/case_updates.py)."""
 
 from bot.messaging.scheduler import Handler
-from bot.outreach import journey_jobs
+from bot.outreach import broadcast_sending, journey_jobs
 from bot.settings import Settings
 
 
 def job_handlers(settings: Settings | None = None) -> dict[str, Handler]:
     """`settings`: the worker's (tests pass their own); the process's settings otherwise."""
-    return {**journey_jobs.handlers(settings)}
+    return {**journey_jobs.handlers(settings), **broadcast_sending.handlers(settings)}

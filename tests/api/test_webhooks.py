@@ -41,7 +41,8 @@ def test_webhook_answers_whatsapp_with_twiml(client, content, fake_nlu):
 def test_webhook_answers_sms_with_the_short_version(client, content, fake_nlu):
     fake_nlu.teach("how much can the agent charge", "ask_fees")
     response = post(client, twilio_form("how much can the agent charge", sender="+923001112223"))
-    [reply] = twiml_messages(response)
+    reply, *after = twiml_messages(response)  # after: the one-time question about alerts
+    assert len(after) <= 1
     assert reply.startswith(content.fill(content.topics["fees"].sms[Lang.EN])[:40])
 
 

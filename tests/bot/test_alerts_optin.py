@@ -128,3 +128,23 @@ def test_stop_ends_alerts_and_start_does_not_bring_them_back(db, bot, fees):
 def test_alerts_offer_on_sms_keeps_its_choices_on_one_page(db, bot, fees):
     _, body = say(db, bot, "fees kitni hai", channel=Channel.SMS)
     assert "1 Haan\n2 Nahi" in body
+
+
+def test_stop_alerts_withdraws_alerts_already_queued(db, bot, fees):
+    from bot.messaging.outbox import Outbox, Priority, Status, enqueue
+    from bot.outreach import broadcasts, licence_alerts
+
+    say(db, bot, "fees kitni hai")
+    say(db, bot, "1")
+    with Session(db) as session:
+        person = session.exec(select(Contact).where(Contact.phone == PHONE)).one()
+        for kind in (broadcasts.KIND, licence_alerts.KIND, "case_update"):
+            enqueue(session, contact=person, channel="whatsapp", body="...", kind=kind,
+                    priority=Priority.ALERT)
+        session.commit()
+    say(db, bot, "stop alerts")
+    with Session(db) as session:
+        statuses = {item.kind: item.status for item in session.exec(
+            select(Outbox).where(col(Outbox.kind) != "reply"))}
+    assert statuses == {broadcasts.KIND: Status.CANCELLED, licence_alerts.KIND: Status.CANCELLED,
+                        "case_update": Status.QUEUED}

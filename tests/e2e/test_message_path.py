@@ -39,7 +39,8 @@ def test_e2e_roman_urdu_whatsapp_fee_question_gets_the_legal_fees(app_server, db
 
 
 def test_e2e_urdu_script_sms_is_answered_in_urdu_script(app_server, db):
-    [reply] = send(app_server, "ایجنٹ مجھ سے کتنی فیس لے سکتا ہے؟", "+923001230002")
+    # The answer, then (once, on a first question) whether they want alerts.
+    reply, *_ = send(app_server, "ایجنٹ مجھ سے کتنی فیس لے سکتا ہے؟", "+923001230002")
     assert detect(reply).language == Lang.UR and "15,000" in reply
     assert last_inbound(db).intent == "ask_fees"
 

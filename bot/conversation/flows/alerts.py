@@ -12,7 +12,7 @@ from bot.conversation.contacts import utcnow
 from bot.conversation.registry import Flow
 from bot.conversation.state import ConversationState
 from bot.conversation.turn import Turn
-from bot.outreach import consent
+from bot.outreach import broadcasts, consent, licence_alerts
 from bot.outreach.consent import Topic
 
 FLOW = "alerts"
@@ -46,9 +46,12 @@ def maybe_offer(turn: Turn) -> None:
 
 
 def stop(turn: Turn) -> None:
-    """"stop alerts": no more alerts to many, nor licence alerts; the person's words kept."""
+    """"stop alerts": no more alerts to many, nor licence alerts, not even those already queued
+    (held through the night, or behind the sending rate); the person's words kept."""
     if turn.state.flow == FLOW:
         turn.state.leave()
+    broadcasts.withdraw_queued(turn.db, contact_id=turn.contact_id,
+                               kinds=(broadcasts.KIND, licence_alerts.KIND))
     wording = turn.inbound.body.strip()
     for topic in (Topic.ALERTS, Topic.LICENCE_ALERTS):
         consent.record(turn.db, contact_id=turn.contact_id, topic=topic, given=False,

@@ -1,0 +1,204 @@
+"""Impact by source and district (/staff/impact/reach, its CSV) and a changemaker's own figures
+(/staff/changemaker).
+
+Who sees what: supervisors and admins every source (or the people who came directly); a
+caseworker their centre's sources; a changemaker only the sources they own, as aggregates,
+never a phone number, a name, a message or a reference (their page has nothing else to show:
+the figures are counted in the database and only counts reach it)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlmodel import Session
+
+from api.staff import validation
+from api.staff.admin import _label, _period, _translator
+from api.staff.charts import bar_chart, column_chart
+from api.staff.web import DbSession, Signed, SignedIn, render, require_role
+from bot.casework.csv_safe import csv_text
+from bot.casework.staff import Role
+from bot.content.staff_texts import Translator
+from bot.conversation.intents import INTENTS
+from bot.outreach.reach_figures import (
+    COUNTS,
+    OUTCOMES,
+    Figures,
+    Reach,
+    reach,
+    staff_names,
+    visible_sources,
+)
+from bot.outreach.sources import Source
+
+router = APIRouter()
+ALL, DIRECT = "all", "direct"
+MAX_DISTRICT = 100
+# A period of years still draws its last three as columns; the table and CSV have every month.
+CHART_MONTHS = 36
+# The CSV's figure columns: Figures' counts, then questions per intent.
+CSV_FIGURES = COUNTS
+OTHER_TOPIC = "other"
+
+
+@dataclass
+class Scope:
+    visible: list[Source]  # the sources this person may choose from
+    ids: list[int | None] | None  # counted: None is everything
+    source: str  # what was chosen: ALL, DIRECT or a code
+    district: str
+
+
+def _scope(request: Request, signed: Signed, session: Session, source: str,
+           district: str) -> Scope:
+    """Whose figures this person asked for, within what they may see."""
+    staff = signed.staff
+    if staff.role == Role.CHANGEMAKER:
+        visible = visible_sources(session, owner_staff_id=staff.id)
+    elif staff.role == Role.CASEWORKER:
+        visible = visible_sources(session, centre=staff.centre)
+    else:
+        visible = visible_sources(session)
+    everyone = staff.role in (Role.ADMIN, Role.SUPERVISOR)
+    codes = {s.code: s.id for s in visible}
+    # "all" and "direct" in lower case: a code is upper case, and "ALL" is a possible code.
+    chosen = validation.text(source, "source", max_length=12) or ALL
+    ids: list[int | None] | None
+    if chosen == ALL:
+        ids = None if everyone else list(codes.values())
+    elif chosen == DIRECT and everyone:
+        ids = [None]
+    elif chosen.upper() in codes:
+        chosen = chosen.upper()
+        ids = [codes[chosen]]
+    else:  # not theirs, or no such source: the same answer, so codes cannot be probed
+        raise HTTPException(404, "no such source among yours")
+    place = validation.text(district, "district", max_length=MAX_DISTRICT)
+    place = (request.app.state.bot.content.district_in(place) or place).lower()
+    return Scope(visible, ids, chosen, place)
+
+
+def _figures(request: Request, signed: Signed, session: Session, *, start: str, end: str,
+             source: str, district: str) -> tuple[Scope, Reach]:
+    scope = _scope(request, signed, session, source, district)
+    since, to = _period(start, end)
+    return scope, reach(session, start=since, end=to, sources=scope.ids,
+                        district=scope.district or None)
+
+
+def _source_label(t: Translator, source: Source | None) -> str:
+    return f"{source.code} · {source.name}" if source else t("reach_direct")
+
+
+def _charts(t: Translator, figures: Reach, owners: dict[int, str]) -> dict[str, Markup]:
+    total, months = figures.total(), figures.by_month()[-CHART_MONTHS:]
+    by_source = sorted(figures.by_source().items(), key=lambda item: -item[1].people)
+    by_district = sorted(figures.by_district().items(), key=lambda item: -item[1].complaints)
+    return {
+        "people_by_month": column_chart([(m, f.people) for m, f in months]),
+        "questions_by_month": column_chart([(m, f.questions) for m, f in months]),
+        "people_by_source": bar_chart([(_source_label(t, figures.sources.get(s or 0)), f.people)
+                                       for s, f in by_source if f.people]),
+        "people_by_changemaker": bar_chart(
+            sorted(((owners.get(o, str(o)), f.people) for o, f in
+                    figures.by_changemaker().items() if f.people), key=lambda x: -x[1])),
+        "people_by_district": bar_chart(sorted(
+            ((d or t("reach_no_district"), f.people) for d, f in figures.by_district().items()
+             if f.people), key=lambda x: -x[1])),
+        "complaints_by_district": bar_chart([(d or t("reach_no_district"), f.complaints)
+                                             for d, f in by_district if f.complaints]),
+        "questions_by_topic": bar_chart([(_label(t, "intent", k), n)
+                                         for k, n in total.topics.most_common()]),
+        "outcomes": bar_chart([(t(f"reach_outcome_{o}"), getattr(total, o))
+                               for o in OUTCOMES if getattr(total, o)]),
+        "referred_to": bar_chart([(_label(t, "referred_to", k), n)
+                                  for k, n in total.referred_to.most_common()]),
+    }
+
+
+def _dates(figures: Reach) -> tuple[str, str]:
+    return (figures.start.date().isoformat(),
+            (figures.end - timedelta(seconds=1)).date().isoformat())
+
+
+@router.get("/impact/reach")
+def reach_page(request: Request, signed: SignedIn, session: DbSession, start: str = "",
+               end: str = "", source: str = "", district: str = ""):
+    require_role(signed, Role.ADMIN, Role.SUPERVISOR, Role.CASEWORKER)
+    scope, figures = _figures(request, signed, session, start=start, end=end, source=source,
+                              district=district)
+    t = _translator(request, signed)
+    owners = staff_names(session, (s.owner_staff_id for s in figures.sources.values()
+                                   if s.owner_staff_id))
+    first_day, last_day = _dates(figures)
+    query = {"start": first_day, "end": last_day, "source": scope.source,
+             "district": scope.district}
+    rows = sorted(figures.by_source().items(), key=lambda item: -item[1].people)
+    return render(request, "reach.html", signed, figures=figures, total=figures.total(),
+                  charts=_charts(t, figures, owners), scope=scope, start=first_day,
+                  end=last_day, csv_query=urlencode(query), owners=owners,
+                  by_source=[(figures.sources.get(s or 0), f) for s, f in rows],
+                  by_month=figures.by_month(),
+                  everyone=signed.staff.role in (Role.ADMIN, Role.SUPERVISOR))
+
+
+@router.get("/impact/reach.csv")
+def reach_csv(request: Request, signed: SignedIn, session: DbSession, start: str = "",
+              end: str = "", source: str = "", district: str = ""):
+    require_role(signed, Role.ADMIN, Role.SUPERVISOR, Role.CASEWORKER)
+    _, figures = _figures(request, signed, session, start=start, end=end, source=source,
+                          district=district)
+    owners = staff_names(session, (s.owner_staff_id for s in figures.sources.values()
+                                   if s.owner_staff_id))
+    return Response(csv_text(csv_rows(figures, owners)), media_type="text/csv",
+                    headers={"Content-Disposition":
+                             'attachment; filename="rahnuma-reach.csv"'})
+
+
+def csv_rows(figures: Reach, owners: dict[int, str]) -> list[list[object]]:
+    """One row per month × source × district with every figure; questions per intent last.
+    Every cell goes through csv_safe: a district or a source name typed as a formula stays
+    text."""
+    header: list[object] = ["month", "source_code", "source_name", "source_kind",
+                            "changemaker", "district", *CSV_FIGURES,
+                            *(f"questions_{i}" for i in INTENTS), f"questions_{OTHER_TOPIC}"]
+    rows = [header]
+    for cell, f in sorted(figures.cells.items(), key=lambda item: (
+            item[0].month, _code(figures, item[0].source_id), item[0].district)):
+        source = figures.sources.get(cell.source_id or 0)
+        owner = source.owner_staff_id if source else None
+        other = sum(n for intent, n in f.topics.items() if intent not in INTENTS)
+        rows.append([cell.month, source.code if source else DIRECT,
+                     source.name if source else "", source.kind if source else "",
+                     owners.get(owner, "") if owner else "", cell.district,
+                     *(getattr(f, name) for name in CSV_FIGURES),
+                     *(f.topics.get(i, 0) for i in INTENTS), other])
+    return rows
+
+
+def _code(figures: Reach, source_id: int | None) -> str:
+    source = figures.sources.get(source_id or 0)
+    return source.code if source else ""
+
+
+@router.get("/changemaker")
+def changemaker_page(request: Request, signed: SignedIn, session: DbSession, start: str = "",
+                     end: str = "", source: str = ""):
+    """A changemaker's own sources, in figures only."""
+    require_role(signed, Role.CHANGEMAKER)
+    if not start:  # by default everything since their first source was made
+        mine = visible_sources(session, owner_staff_id=signed.staff.id)
+        first: datetime | None = min((s.created_at for s in mine), default=None)
+        start = first.date().isoformat() if first and not end else ""
+    scope, figures = _figures(request, signed, session, start=start, end=end, source=source,
+                              district="")
+    t = _translator(request, signed)
+    first_day, last_day = _dates(figures)
+    charts = _charts(t, figures, {})
+    per_source = figures.by_source()
+    return render(request, "changemaker.html", signed, total=figures.total(), scope=scope,
+                  start=first_day, end=last_day, charts=charts,
+                  by_source=[(s, per_source.get(s.id, Figures())) for s in scope.visible])
