@@ -1,9 +1,10 @@
 """Making a source and what it hands out: the WhatsApp click-to-chat link, the SMS keyword and
 the QR code on its printed card.
 
-Every one of them carries the same first message, "RAHNUMA <CODE>" (sources.KEYWORD and the
-code): the conversation side finds the code in it with sources.code_in and attributes the new
-contact to the source. The link is built here and nowhere else, so the two cannot drift apart.
+Every one of them carries the same first message, the keyword and the code: "RAHNUMA <CODE>"
+to type (sources.KEYWORD), "رہنما <CODE>" typed in by the link and QR code. The conversation
+side finds the code in either with sources.code_in and attributes the new contact to the
+source. The link is built here and nowhere else, so the two cannot drift apart.
 """
 
 import io
@@ -17,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot.casework.staff import Role, Staff
 from bot.content.store import Content
-from bot.outreach.sources import CODE_PATTERN, KEYWORD, Source, SourceKind
+from bot.outreach.sources import CODE_PATTERN, KEYWORD, URDU_KEYWORD, Source, SourceKind
 
 NAME_MAX = 200
 # Letters a suggested code starts with: three, as the office codes people already know
@@ -40,17 +41,25 @@ class NotAllowed(SourceError):
 
 
 def prefilled_text(code: str) -> str:
-    """The first message every link, keyword and card asks people to send."""
+    """The first message the card and the SMS keyword ask people to type: Latin letters, which
+    every phone's keyboard has."""
     return f"{KEYWORD} {code}"
 
 
+def link_text(code: str) -> str:
+    """The text a WhatsApp link or QR code types in for the person: the keyword in Urdu script
+    (رہنما SLK1), so someone who reads Urdu is welcomed in it (the welcome offers the other
+    languages); the bot reads either keyword."""
+    return f"{URDU_KEYWORD} {code}"
+
+
 def whatsapp_link(whatsapp_from: str | None, code: str) -> str | None:
-    """https://wa.me/<number>?text=RAHNUMA%20<CODE>: opens a chat with the helpline with the
-    text typed in. None while no WhatsApp sender (TWILIO_WHATSAPP_FROM) is configured."""
+    """https://wa.me/<number>?text=<link_text>: opens a chat with the helpline with the text
+    typed in. None while no WhatsApp sender (TWILIO_WHATSAPP_FROM) is configured."""
     digits = re.sub(r"\D", "", whatsapp_from or "")
     if not digits:
         return None
-    return f"https://wa.me/{digits}?text={quote(prefilled_text(code))}"
+    return f"https://wa.me/{digits}?text={quote(link_text(code))}"
 
 
 def display_number(number: str | None) -> str:

@@ -32,7 +32,8 @@ CODE_PATTERN = re.compile(r"[A-Z]{2,5}[0-9]{1,4}")
 # رہنما (Urdu, Punjabi), رهنما (Pashto, Arabic keyboards); the script chooses the welcome's
 # language when the message is nothing else.
 KEYWORD = "RAHNUMA"
-KEYWORDS = (KEYWORD, "رہنما", "رهنما")
+URDU_KEYWORD = "رہنما"
+KEYWORDS = (KEYWORD, URDU_KEYWORD, "رهنما")
 _CODE_IN_TEXT = re.compile(
     rf"(?<!\w)({'|'.join(KEYWORDS)})\s*[-:#]?\s*([A-Za-z]{{2,5}}[0-9]{{1,4}})\b", re.IGNORECASE)
 

@@ -1,6 +1,8 @@
 """Sources on the dashboard: making one, its card, links and QR downloads, who may see which,
 and the changemaker's referral and session forms (a changemaker sees nothing personal)."""
 
+from urllib.parse import quote
+
 import pytest
 from markupsafe import escape
 from sqlmodel import Session, select
@@ -116,7 +118,7 @@ def test_source_page_shows_link_keyword_and_qr(app, db):
     add_source(db, "SLK1")
     client, _ = signed_in(app, "ayesha@mrc.example")
     page = client.get("/staff/sources/SLK1").text
-    assert "https://wa.me/14155238886?text=RAHNUMA%20SLK1" in page
+    assert "https://wa.me/14155238886?text=" + quote("رہنما SLK1") in page
     assert "RAHNUMA SLK1" in page and "+14155550100" in page
     assert 'src="/staff/sources/SLK1/qr.svg"' in page
 

@@ -3,7 +3,7 @@ conversation side reads the code from), the SMS keyword, the QR code, and who ma
 which source."""
 
 import struct
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlmodel import Session
@@ -46,12 +46,12 @@ def make(session, content, people, **fields) -> Source:
 def test_whatsapp_link_prefilled_text_round_trips_to_the_code():
     link = cards.whatsapp_link(WHATSAPP_FROM, "SKT12")
     [text] = parse_qs(urlsplit(link).query)["text"]
-    assert text == "RAHNUMA SKT12" and code_in(text) == "SKT12"
+    assert text == "رہنما SKT12" and code_in(text) == "SKT12"
 
 
 def test_whatsapp_link_opens_a_chat_with_the_sender_digits():
     link = cards.whatsapp_link(WHATSAPP_FROM, "SKT12")
-    assert link == "https://wa.me/14155238886?text=RAHNUMA%20SKT12"
+    assert link == "https://wa.me/14155238886?text=" + quote("رہنما SKT12")
 
 
 def test_whatsapp_link_none_without_a_whatsapp_number():

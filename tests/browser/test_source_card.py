@@ -2,7 +2,7 @@
 link's prefilled text, sent as a first message through the signed webhook, attributes the new
 contact to that source (the conversation side's attribution)."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -41,7 +41,7 @@ def test_browser_source_card_qr_loads_and_its_link_attributes(page, site, db):
     make_staff(db, "sana@mrc.example", role=Role.SUPERVISOR)
     log_in(page, site, "sana@mrc.example")
     link = make_source_in_the_browser(page, site)
-    assert link == "https://wa.me/14155238886?text=RAHNUMA%20SLK1"
+    assert link == "https://wa.me/14155238886?text=" + quote("رہنما SLK1")
     page.wait_for_load_state("load")
     assert page.eval_on_selector("img.qr", "img => img.complete && img.naturalWidth > 0")
     page.click("text=Printable card")
