@@ -120,8 +120,8 @@ class Engine:
                  chosen: str | None, previous: str | None) -> NluResult | None:
         """The NLU's answer, asked before the contact is locked, when the message will need it:
         the database lock is then held for milliseconds, not for a round trip to Rasa."""
-        body = sources.without_code(inbound.body.strip())
         loaded = ConversationState.load(state)
+        body = _own_words(inbound.body.strip(), loaded)
         if opted_out or inbound.opt_out_type or not self.needs_nlu(body, loaded):
             return None
         return self.understand(body, chosen=chosen, previous=previous,
@@ -134,15 +134,15 @@ class Engine:
             self.content = self.live.current(session)
         # A source's link or keyword ("RAHNUMA SKT12"): the code is recorded, never answered;
         # the person's own words (often none) are what is answered.
-        code = sources.code_in(inbound.body)
-        keyword = sources.keyword_in(inbound.body)
+        state = ConversationState.load(contact.state)
+        code = None if registry.waiting(state) else sources.code_in(inbound.body)
+        keyword = sources.keyword_in(inbound.body) if code else ""
         if code is not None:
             inbound = replace(inbound, body=sources.without_code(inbound.body))
         body = inbound.body.strip()
         command = self.content.command(normalize(body)) if body else None
         # Twilio recognised a carrier keyword (CANCEL, END, QUIT, ...): honour its meaning.
         command = TWILIO_OPT_OUT.get(inbound.opt_out_type or "", command)
-        state = ConversationState.load(contact.state)
         # A link's text alone: its keyword's script (رہنما, RAHNUMA) picks the welcome's language.
         understanding = self.understand(body or keyword, chosen=contact.language,
                                         previous=contact.last_language,
@@ -169,7 +169,8 @@ class Engine:
         A link's own text alone gets the welcome a new person gets."""
         source = sources.by_code(turn.db, code)
         if source is not None:
-            sources.attribute(turn.db, contact=turn.contact, source=source)
+            sources.attribute(turn.db, contact=turn.contact, source=source,
+                              new_contact=turn.first_contact)
         if not turn.inbound.body.strip():
             registry.start(turn, "welcome")
 
@@ -312,6 +313,12 @@ class Engine:
         keys = tuple(turn.keys)
         return turn.understanding, [OutboundMessage(body, Lang(turn.language), keys)
                                     for body in bodies]
+
+
+def _own_words(body: str, state: ConversationState) -> str:
+    """The message without a source's code: a code is read only when no form or question
+    waits (inside a complaint, "rahnuma ab12" is part of what the person is telling)."""
+    return body if registry.waiting(state) else sources.without_code(body)
 
 
 def build_engine(settings: Settings, nlu: Nlu | None = None) -> Engine:

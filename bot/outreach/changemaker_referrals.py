@@ -38,6 +38,11 @@ NAME_MAX = 100
 MAX_ATTENDEES = 100_000
 # A session older than this is a typo (a year of 0206), not a record.
 EARLIEST_SESSION = date(2020, 1, 1)
+# Each referral opens a case and sends a message to a number the changemaker typed: a day's
+# sessions bring a handful, so a volunteer account (or a stolen one) cannot flood the queue or
+# message strangers at scale.
+MAX_REFERRALS_PER_DAY = 20
+ORIGIN_NOTE_START = "Referred in person by"
 
 
 class ReferralError(Exception):
@@ -66,13 +71,16 @@ class PersonMet:
 
 
 def normalise_phone(text: str) -> str | None:
-    """The number in E.164 (+923001234567), read as a Pakistani number unless it has its own
-    country code; None if it is not a valid number."""
+    """The number in E.164 (+923001234567) if it is a Pakistani mobile number: the people met
+    in a session are here, and a message to a premium or satellite number abroad is the cost
+    and spam an open form would invite. None otherwise."""
     try:
         number = phonenumbers.parse(text.strip(), "PK")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) or \
+            phonenumbers.region_code_for_number(number) != "PK" or \
+            phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -87,12 +95,16 @@ def refer(session: Session, *, content: Content, settings: Settings, staff: Staf
     if not consent_given:
         raise ReferralError("consent", "the person must agree aloud before they are referred")
     phone, district, language = _checked(content, person)
-    contact = _contact(session, phone)
+    if _referred_today(session, staff) >= MAX_REFERRALS_PER_DAY:
+        raise ReferralError("phone", f"at most {MAX_REFERRALS_PER_DAY} referrals a day: ask "
+                                     "your resource centre to file more")
+    contact, new = _contact(session, phone)
     if not contact.district:
         contact.district = district
     if not (contact.language or contact.last_language):
         contact.last_language = language
-    attribute(session, contact=contact, source=source)
+    if not contact.opted_out:  # STOP: nothing about them moves into anyone's figures
+        attribute(session, contact=contact, source=source, new_contact=new)
     category = Category(person.category)
     urgent = category in URGENT_CATEGORIES or content.is_urgent(person.description)
     channel = last_channel(session, stored_id(contact)) or person.channel
@@ -134,25 +146,34 @@ def _checked(content: Content, person: PersonMet) -> tuple[str, str, str]:
     return phone, district, person.language
 
 
-def _contact(session: Session, phone: str) -> Contact:
-    """The contact with this number, made if new; the caller treats both alike."""
+def _contact(session: Session, phone: str) -> tuple[Contact, bool]:
+    """The contact with this number, made if new, and whether it was; the answer to the
+    changemaker is the same either way."""
     found = session.exec(select(Contact).where(Contact.phone == phone)).first()
     if found is not None:
-        return found
+        return found, False
     contact = Contact(phone=phone)
     try:
         with session.begin_nested():  # their first message may be arriving at this moment
             session.add(contact)
             session.flush()
     except IntegrityError:
-        return session.exec(select(Contact).where(Contact.phone == phone)).one()
-    return contact
+        return session.exec(select(Contact).where(Contact.phone == phone)).one(), False
+    return contact, True
+
+
+def _referred_today(session: Session, staff: Staff) -> int:
+    """Referrals this person filed in the last 24 hours (their origin notes)."""
+    return len(session.exec(select(ReferralEvent.id).where(
+        ReferralEvent.actor == f"staff:{staff.id}",
+        col(ReferralEvent.note).startswith(ORIGIN_NOTE_START),
+        col(ReferralEvent.at) >= utcnow() - timedelta(days=1))).all())
 
 
 def _origin_note(staff: Staff, source: Source, name: str, consent_wording: str) -> str:
     """For the caseworker: who referred the person, from which source, the name they gave
     and the consent they said aloud, word for word."""
-    lines = [f"Referred in person by {staff.name} (source {source.code}).",
+    lines = [f"{ORIGIN_NOTE_START} {staff.name} (source {source.code}).",
              f"Consent said aloud: \u201c{consent_wording.strip()}\u201d"]
     if name.strip():
         lines.insert(1, f"Name given: {name.strip()}")

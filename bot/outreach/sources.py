@@ -99,12 +99,15 @@ def by_code(session: Session, code: str) -> Source | None:
                                              col(Source.active).is_(True))).first()
 
 
-def attribute(session: Session, *, contact: Contact, source: Source,
+def attribute(session: Session, *, contact: Contact, source: Source, new_contact: bool,
               message_id: int | None = None) -> SourceTouch:
-    """Record that this message came through `source`; the first such touch is the contact's
-    source for good. The caller saves the contact (the engine's turn writes back what it
-    changed; a tracked Contact is flushed with the session)."""
-    first = contact.source_id is None
+    """Record that this message (or referral) came through `source`. Only a contact new at this
+    touch takes it as their first source: someone who used Rahnuma before keeps their past to
+    themselves (a code sent later, or a referral of a number already known, must not move their
+    history into a changemaker's figures); their touch is kept as a later one. The caller saves
+    the contact (the engine's turn writes back what it changed; a tracked Contact is flushed
+    with the session)."""
+    first = new_contact and contact.source_id is None
     if first:
         contact.source_id = stored_id(source)
     touch = SourceTouch(contact_id=stored_id(contact), source_id=stored_id(source), first=first,

@@ -208,3 +208,40 @@ def test_sessions_of_newest_first(session, content, shazia, source):
     held = cm.sessions_of(session, [source.id])
     assert [h.attendees for h in held] == [1, 2, 3]
     assert cm.sessions_of(session, []) == [] and isinstance(held[0], OutreachSession)
+
+
+
+def test_refer_a_number_already_known_does_not_make_it_the_changemakers(
+        session, content, settings, shazia, source):
+    """Typing in someone's number must not move their past into a changemaker's figures."""
+    session.add(Contact(phone="+923001234567"))
+    session.flush()
+    refer(session, content, settings, shazia, source)
+    [touch] = session.exec(select(SourceTouch)).all()
+    assert contact(session).source_id is None and touch.first is False
+
+
+@pytest.mark.parametrize("phone", ["+1 900 555 0100", "+882 16 0000 0000", "042 35761234",
+                                   "+971 50 123 4567"])
+def test_refer_refuses_numbers_that_are_not_pakistani_mobiles(session, content, settings,
+                                                             shazia, source, phone):
+    with pytest.raises(cm.ReferralError) as refused:
+        refer(session, content, settings, shazia, source, phone=phone)
+    assert refused.value.field == "phone"
+
+
+def test_refer_stops_after_a_days_limit(session, content, settings, shazia, source):
+    for n in range(cm.MAX_REFERRALS_PER_DAY):
+        refer(session, content, settings, shazia, source, phone=f"0300{n:07d}")
+    with pytest.raises(cm.ReferralError) as refused:
+        refer(session, content, settings, shazia, source, phone="03009999999")
+    assert "a day" in refused.value.reason
+
+
+def test_refer_an_opted_out_number_attributes_nothing(session, content, settings, shazia,
+                                                      source):
+    session.add(Contact(phone="+923001234567", opted_out=True))
+    session.flush()
+    refer(session, content, settings, shazia, source)
+    assert session.exec(select(SourceTouch)).all() == []
+    assert session.exec(select(Outbox)).all() == []

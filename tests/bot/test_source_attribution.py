@@ -109,3 +109,22 @@ def test_keyword_in_urdu_script_with_a_question(db, bot, sources, fake_nlu):
 def test_stateless_ask_answers_a_link_text_as_the_webhook_does(bot):
     turn = bot.ask_turn("RAHNUMA SKT12")
     assert turn.keys[:2] == ["welcome", "menu"] and "SKT12" not in "\n".join(turn.parts)
+
+
+def test_code_from_someone_who_wrote_before_does_not_move_their_history(db, bot, sources,
+                                                                         fake_nlu):
+    """A person who used Rahnuma directly keeps their past out of any source's figures: a code
+    they send later is a later touch only."""
+    fake_nlu.teach("fees kitni hai", "ask_fees")
+    say(db, bot, "fees kitni hai")
+    say(db, bot, "2")  # no alerts, thanks
+    say(db, bot, "RAHNUMA SKT12")
+    assert contact(db).source_id is None
+    assert [(t.source_id, t.first) for t in touches(db)] == [(sources["SKT12"], False)]
+
+
+def test_code_is_not_read_while_a_question_waits(db, bot, sources):
+    """Inside a form the words are the person's answer, code-like or not."""
+    say(db, bot, "5")  # the complaint asks for consent
+    say(db, bot, "RAHNUMA SKT12")
+    assert touches(db) == [] and contact(db).source_id is None
