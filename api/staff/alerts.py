@@ -3,7 +3,7 @@ see how many that is, and send it now or at a time; a large audience needs a sec
 approval. The alert's page shows what came of it (bot/outreach/broadcast_figures.py)."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from bot.messaging.outbox import wake_worker
 from bot.outreach import broadcast_audience, broadcasts
 from bot.outreach.broadcast_audience import AudienceError, Stage
 from bot.outreach.broadcast_figures import Figures, figures
-from bot.outreach.broadcasts import EDITABLE, Alert, AlertError, AlertStatus
+from bot.outreach.broadcasts import EDITABLE, Alert, AlertChanged, AlertError, AlertStatus
 from bot.outreach.quiet_hours import PAKISTAN
 from bot.outreach.sources import Source
 
@@ -91,7 +91,7 @@ async def _draft(request: Request, form: dict[str, str], session: Session) -> Dr
 
 def _page(request: Request, signed: Signed, session: Session, alert: Alert | None,
           draft: Draft | None = None, error: str = "", message: str = "",
-          status_code: int = 200) -> HTMLResponse:
+          status_code: int = 200, refused: AlertError | None = None) -> HTMLResponse:
     shown = draft or (Draft(alert.title, dict(alert.texts), dict(alert.audience))
                       if alert else Draft("", {}, {}))
     found: Figures | None = figures(session, stored_id(alert)) \
@@ -104,6 +104,9 @@ def _page(request: Request, signed: Signed, session: Session, alert: Alert | Non
                       events=broadcasts.events(session, stored_id(alert)) if alert else [],
                       editable=alert is None or alert.status in EDITABLE,
                       threshold=_threshold(request), me=signed.staff.id,
+                      error_key=refused.key if refused else "",
+                      error_params=refused.params if refused else {},
+                      fingerprint=broadcasts.fingerprint(alert) if alert else "",
                       choices=_choices(request, session),
                       previews=_previews(_content(request, session), alert))
     response.status_code = status_code
@@ -190,7 +193,8 @@ def _act(request: Request, signed: Signed, session: Session, alert_id: int, acti
     except AlertError as refused:
         session.rollback()
         return _page(request, signed, session, _alert(session, alert_id), error=str(refused),
-                     status_code=400)
+                     refused=refused,
+                     status_code=409 if isinstance(refused, AlertChanged) else 400)
     session.commit()
     if action == "send_now":
         wake_worker()  # the worker in this process queues it at once
@@ -207,7 +211,11 @@ def submit(request: Request, signed: SignedIn, session: DbSession, alert_id: Pat
 @router.post("/alerts/{alert_id}/approve")
 def approve(request: Request, signed: SignedIn, session: DbSession, alert_id: PathId,
             form: CheckedForm) -> Response:
-    return _act(request, signed, session, alert_id, "approve", now=utcnow())
+    # What the approver read: the page's fingerprint of the alert (broadcasts.fingerprint).
+    seen = validation.text(form.get("fingerprint"), "fingerprint", max_length=64,
+                           required=True)
+    return _act(request, signed, session, alert_id, "approve", fingerprint_seen=seen,
+                now=utcnow())
 
 
 @router.post("/alerts/{alert_id}/send")
@@ -221,13 +229,34 @@ def send(request: Request, signed: SignedIn, session: DbSession, alert_id: PathI
 def schedule(request: Request, signed: SignedIn, session: DbSession, alert_id: PathId,
              form: CheckedForm) -> Response:
     raw = validation.text(form.get("when"), "when", max_length=20, required=True)
+    now = utcnow()
     try:
-        when = datetime.fromisoformat(raw).replace(tzinfo=LOCAL)
+        when = _when(raw, now)
+    except AlertError as refused:  # on the page, with the form to choose again
+        _require(signed)
+        return _page(request, signed, session, _alert(session, alert_id), error=str(refused),
+                     refused=refused, status_code=400)
+    return _act(request, signed, session, alert_id, "schedule",
+                threshold=_threshold(request), when=when, now=now)
+
+
+def _when(raw: str, now: datetime) -> datetime:
+    """The form's Pakistan time in UTC, after `now` and at most MAX_AHEAD away: a refusal
+    names the field. Year 1 overflows in the conversion (it was a 500), and a time far off
+    is a typo, not a plan."""
+    try:
+        local = datetime.fromisoformat(raw).replace(tzinfo=LOCAL)
     except ValueError as wrong:
         raise validation.FormError("when", "not a date and time") from wrong
-    return _act(request, signed, session, alert_id, "schedule",
-                threshold=_threshold(request), when=when.astimezone(ZoneInfo("UTC")),
-                now=utcnow())
+    try:
+        when = local.astimezone(UTC)
+    except OverflowError:
+        when = None
+    days = broadcasts.MAX_AHEAD.days
+    if when is None or not now < when <= now + broadcasts.MAX_AHEAD:
+        raise AlertError(f"when: choose a time after now and at most {days} days ahead",
+                         key="alerts_when_range", params={"days": days})
+    return when
 
 
 @router.post("/alerts/{alert_id}/cancel")

@@ -4,8 +4,11 @@
 Who sees what: supervisors and admins every source (or the people who came directly); a
 caseworker their centre's sources; a changemaker only the sources they own, as aggregates,
 never a phone number, a name, a message or a reference (their page has nothing else to show:
-the figures are counted in the database and only counts reach it)."""
+the figures are counted in the database and only counts reach it). A changemaker's aggregates
+are also kept from describing one person: whole calendar months only, and a figure of what
+people did or what became of them shows only from MIN_SHOWN up (see changemaker_figures)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -42,6 +45,16 @@ CHART_MONTHS = 36
 # The CSV's figure columns: Figures' counts, then questions per intent.
 CSV_FIGURES = COUNTS
 OTHER_TOPIC = "other"
+# A changemaker may know the one person behind a small figure: they referred someone they know,
+# or met them at a session, and a narrow period then shows that person's complaint, whether it
+# was resolved, what they asked and how they answered a check-in. So on the changemaker's page a
+# figure of what people did or what became of them shows only when it is at least MIN_SHOWN
+# (below it, "fewer than 5"); 0 is hidden too (it would say the person did not complain).
+MIN_SHOWN = 5
+HIDDEN_BELOW_MIN = ("questions", "licence_checks", "complaints", "resolved", "checkins_answered")
+# Exact even when small: a changemaker needs to see that the people they brought are counted,
+# and a count of people (or of sessions they held themselves) says nothing about anyone.
+EXACT = ("people", "sessions", "attendees")
 
 
 @dataclass
@@ -87,6 +100,15 @@ def _figures(request: Request, signed: Signed, session: Session, *, start: str, 
     since, to = _period(start, end)
     return scope, reach(session, start=since, end=to, sources=scope.ids,
                         district=scope.district or None)
+
+
+def _whole_months(since: datetime, to: datetime) -> tuple[datetime, datetime]:
+    """[since, to) widened to [first day of since's month, first day of the month after the
+    one the period's last moment falls in)."""
+    first = since.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last = (to - timedelta(microseconds=1)).replace(day=1, hour=0, minute=0, second=0,
+                                                    microsecond=0)
+    return first, (last + timedelta(days=32)).replace(day=1)
 
 
 def _source_label(t: Translator, source: Source | None) -> str:
@@ -187,18 +209,83 @@ def _code(figures: Reach, source_id: int | None) -> str:
 @router.get("/changemaker")
 def changemaker_page(request: Request, signed: SignedIn, session: DbSession, start: str = "",
                      end: str = "", source: str = ""):
-    """A changemaker's own sources, in figures only."""
+    """A changemaker's own sources, in figures only, whole calendar months only (a one-day
+    period would show the one person who wrote that day)."""
     require_role(signed, Role.CHANGEMAKER)
     if not start:  # by default everything since their first source was made
         mine = visible_sources(session, owner_staff_id=signed.staff.id)
         first: datetime | None = min((s.created_at for s in mine), default=None)
         start = first.date().isoformat() if first and not end else ""
-    scope, figures = _figures(request, signed, session, start=start, end=end, source=source,
-                              district="")
-    t = _translator(request, signed)
-    first_day, last_day = _dates(figures)
-    charts = _charts(t, figures, {})
-    per_source = figures.by_source()
-    return render(request, "changemaker.html", signed, total=figures.total(), scope=scope,
-                  start=first_day, end=last_day, charts=charts,
-                  by_source=[(s, per_source.get(s.id, Figures())) for s in scope.visible])
+    scope = _scope(request, signed, session, source, "")
+    since, to = _whole_months(*_period(start, end))
+    # Counted over all their sources even when one is chosen: the chosen one's figures are its
+    # row of the same table, so one view cannot be subtracted from another.
+    everything = reach(session, start=since, end=to, sources=[s.id for s in scope.visible])
+    per_source = everything.by_source()
+    shown = changemaker_figures(_translator(request, signed), everything.total(),
+                                [per_source.get(s.id, Figures()) for s in scope.visible])
+    rows = list(zip(scope.visible, shown.by_source, strict=True))
+    total = shown.total if scope.source == ALL else next(
+        row for s, row in rows if s.code == scope.source)
+    chosen = {s.id for s in scope.visible if scope.source in (ALL, s.code)}
+    months = Reach(since, to, {c: f for c, f in everything.cells.items()
+                               if c.source_id in chosen}, everything.sources).by_month()
+    charts = {  # only the charts this page draws; people by month is exact, as people are
+        "people_by_month": column_chart([(m, f.people) for m, f in months[-CHART_MONTHS:]]),
+        "questions_by_topic": bar_chart(shown.topics) if shown.topics else
+        Markup('<p class="muted">{}</p>').format(shown.fewer)}
+    first_day, last_day = _dates(everything)
+    return render(request, "changemaker.html", signed, total=total, scope=scope,
+                  start=first_day, end=last_day, charts=charts, by_source=rows,
+                  all_chosen=scope.source == ALL)
+
+
+@dataclass
+class Shown:
+    """What a changemaker's page may show: each figure as its number, or the words "fewer
+    than 5" where it must not show."""
+
+    fewer: str  # "fewer than 5", in the page's language
+    total: dict[str, int | str]
+    by_source: list[dict[str, int | str]]  # in the order of the sources given
+    topics: list[tuple[str, int]]  # questions by topic, small topics as one row
+
+
+def changemaker_figures(t: Translator, total: Figures, per_source: Sequence[Figures]) -> Shown:
+    """The one place a changemaker's figures are kept from describing a person: every figure
+    of what people did or what became of them below MIN_SHOWN becomes "fewer than 5", in the
+    totals, in each source's row and per topic (the small topics are grouped into one row);
+    people reached, sessions and attendees stay exact."""
+    fewer = t("reach_cm_fewer", n=MIN_SHOWN)
+
+    def shown(values: Sequence[int]) -> list[int | str]:
+        return [fewer if v is None else v for v in _hide_small(values)]
+
+    totals = {name: getattr(total, name) for name in EXACT}
+    totals |= {name: shown([getattr(total, name)])[0] for name in HIDDEN_BELOW_MIN}
+    rows: list[dict[str, int | str]] = [{name: getattr(f, name) for name in EXACT}
+                                        for f in per_source]
+    for name in HIDDEN_BELOW_MIN:
+        for row, value in zip(rows, shown([getattr(f, name) for f in per_source]), strict=True):
+            row[name] = value
+    counted = total.topics.most_common()
+    kept = _hide_small([n for _, n in counted])
+    topics = [(_label(t, "intent", k), n) for (k, _), n in zip(counted, kept, strict=True)
+              if n is not None]
+    other = sum(n for (_, n), k in zip(counted, kept, strict=True) if k is None)
+    if other >= MIN_SHOWN:
+        topics.append((t("reach_cm_other_topics", n=MIN_SHOWN), other))
+    return Shown(fewer, totals, rows, topics)
+
+
+def _hide_small(values: Sequence[int]) -> list[int | None]:
+    """Each value, or None where it must not show: below MIN_SHOWN. And while the hidden ones
+    add up to less than MIN_SHOWN, the smallest shown one is hidden too: the total beside
+    them would otherwise give a hidden one away by subtraction (7 in all, 6 shown: 1)."""
+    kept: list[int | None] = [v if v >= MIN_SHOWN else None for v in values]
+    hidden = sum(v for v, k in zip(values, kept, strict=True) if k is None)
+    for value, index in sorted((v, i) for i, v in enumerate(values) if kept[i] is not None):
+        if None not in kept or hidden >= MIN_SHOWN:
+            break
+        kept[index], hidden = None, hidden + value
+    return kept

@@ -38,6 +38,7 @@ class Stage(StrEnum):
 
 
 FILTERS = ("districts", "languages", "sources", "stages")
+ECHOED = 40  # characters of an unknown value a refusal repeats
 
 
 class AudienceError(ValueError):
@@ -57,7 +58,9 @@ def clean(raw: Mapping[str, Iterable[str]], *, districts: Collection[str],
             values = sorted({value.upper() for value in values})
         unknown = [value for value in values if value not in allowed[name]]
         if unknown:
-            raise AudienceError(f"{name}: unknown {', '.join(unknown[:5])}")
+            # Cut: the value comes from a form, and a page must not echo a forged megabyte.
+            shown = ", ".join(value[:ECHOED] for value in unknown[:5])
+            raise AudienceError(f"{name}: unknown {shown}")
         audience[name] = values
     return audience
 

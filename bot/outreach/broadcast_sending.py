@@ -39,6 +39,7 @@ from bot.outreach.broadcasts import (
     locked,
     move,
     one_line,
+    start_scheduled,
 )
 from bot.outreach.delivery import published
 from bot.outreach.quiet_hours import next_send_time
@@ -63,12 +64,13 @@ class Batch:
 def queue_batch(session: Session, settings: Settings, *, alert_id: int, now: datetime,
                 size: int = BATCH) -> Batch:
     """The next `size` people of a sending (or due scheduled) alert, queued in the caller's
-    transaction; the last batch marks the alert sent."""
+    transaction; the last batch marks the alert sent. A scheduled alert whose audience grew
+    over the threshold with one person's approval goes back for a second one instead."""
     alert = locked(session, alert_id)
     if alert.status == AlertStatus.SCHEDULED:
-        move(session, alert, AlertStatus.SENDING, staff_id=None, note="its scheduled time")
+        start_scheduled(session, alert, threshold=settings.alert_approval_threshold, now=now)
     if alert.status != AlertStatus.SENDING:
-        return Batch(0, done=True)  # cancelled meanwhile: nothing more goes
+        return Batch(0, done=True)  # cancelled, or awaiting approval: nothing goes
     rows = session.connection().execute(recipients(
         alert.audience, today=now.date(), after_id=alert.queued_up_to_contact_id,
         limit=size)).all()

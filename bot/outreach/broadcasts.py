@@ -5,8 +5,10 @@ A large audience needs a second person's approval before anything is sent. Statu
 ALLOWED; every change writes an AlertEvent.
 """
 
+import hashlib
+import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +34,9 @@ FRAME = "alert_frame"  # content/ui/alerts.yml: the words around the alert's tex
 TEMPLATE = "alert"  # content/templates/alerts.yml: the same outside WhatsApp's window
 JOB = "alert_queue"  # the scheduler job that queues an alert, a batch at a time
 TEMPLATE_CHARS = 1024  # Meta refuses a template body longer than this
+# The furthest ahead an alert may be scheduled: a warning is about now, and an audience counted
+# today says little about who matches months later.
+MAX_AHEAD = timedelta(days=30)
 
 
 class AlertStatus(StrEnum):
@@ -51,7 +56,10 @@ ALLOWED: dict[AlertStatus, frozenset[AlertStatus]] = {
                                               AlertStatus.CANCELLED}),
     AlertStatus.APPROVED: frozenset({AlertStatus.SCHEDULED, AlertStatus.SENDING,
                                      AlertStatus.DRAFT, AlertStatus.CANCELLED}),
-    AlertStatus.SCHEDULED: frozenset({AlertStatus.SENDING, AlertStatus.CANCELLED}),
+    # Back to awaiting approval: at its time the audience had grown over the threshold and
+    # only one person had approved it (start_scheduled).
+    AlertStatus.SCHEDULED: frozenset({AlertStatus.SENDING, AlertStatus.AWAITING_APPROVAL,
+                                      AlertStatus.CANCELLED}),
     AlertStatus.SENDING: frozenset({AlertStatus.SENT, AlertStatus.CANCELLED}),
     AlertStatus.SENT: frozenset({AlertStatus.CANCELLED}),  # withdraws what is still queued
     AlertStatus.CANCELLED: frozenset(),
@@ -95,7 +103,19 @@ class AlertEvent(SQLModel, table=True):
 
 
 class AlertError(Exception):
-    """An alert change was refused; the message says why, for the staff member."""
+    """An alert change was refused; the message says why, for the staff member. `key` (and
+    `params`) name the same words in content/staff/alerts.yml, for the pages to show in the
+    staff member's language, where they exist."""
+
+    def __init__(self, message: str, *, key: str = "",
+                 params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.key, self.params = key, dict(params or {})
+
+
+class AlertChanged(AlertError):
+    """The alert was changed after the approver opened it: what they read is not what would
+    be sent (the pages answer 409)."""
 
 
 # Where a status change leaves a date behind.
@@ -242,13 +262,27 @@ def submit(session: Session, *, alert_id: int, staff_id: int, threshold: int,
     return alert
 
 
-def approve(session: Session, *, alert_id: int, staff_id: int, now: datetime) -> Alert:
-    """A second person's approval: not whoever wrote or submitted it."""
+def fingerprint(alert: Alert) -> str:
+    """A digest of what a person reads on the alert's page (title, texts, audience), as
+    canonical JSON: the approve form carries it, so an approval covers the words read."""
+    shown = json.dumps({"title": alert.title, "texts": alert.texts, "audience": alert.audience},
+                       sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(shown.encode("utf-8")).hexdigest()
+
+
+def approve(session: Session, *, alert_id: int, staff_id: int, fingerprint_seen: str,
+            now: datetime) -> Alert:
+    """A second person's approval: not whoever wrote or submitted it, and of the alert as they
+    read it (`fingerprint_seen`, from the page they opened): an edit and resubmission made
+    meanwhile is not approved unseen. Checked under the lock, so no edit slips in between."""
     alert = locked(session, alert_id)
     if alert.status != AlertStatus.AWAITING_APPROVAL:
         raise AlertError("only an alert waiting for approval can be approved")
     if staff_id in _authors(session, alert):
         raise AlertError("another person must approve an alert you wrote or submitted")
+    if fingerprint_seen != fingerprint(alert):
+        raise AlertChanged("the alert changed since you opened it: read it again",
+                           key="alerts_changed")
     alert.audience_count = broadcast_audience.count(session, alert.audience, today=now.date())
     alert.approved_by_staff_id = staff_id
     move(session, alert, AlertStatus.APPROVED, staff_id=staff_id,
@@ -264,13 +298,19 @@ def _authors(session: Session, alert: Alert) -> set[int]:
     return {alert.created_by_staff_id, *(s for s in staff if s is not None)}
 
 
+def _second_approval(session: Session, alert: Alert) -> bool:
+    """Approved by somebody other than whoever wrote, changed or submitted it."""
+    approver = alert.approved_by_staff_id
+    return approver is not None and approver not in _authors(session, alert)
+
+
 def _ready(session: Session, alert: Alert, *, threshold: int, now: datetime) -> None:
     """Approved, and still within what was approved: an audience grown over the threshold
     since a one-person approval needs a second person first."""
     if alert.status != AlertStatus.APPROVED:
         raise AlertError("only an approved alert can be sent or scheduled")
     alert.audience_count = broadcast_audience.count(session, alert.audience, today=now.date())
-    if alert.audience_count > threshold and alert.approved_by_staff_id is None:
+    if alert.audience_count > threshold and not _second_approval(session, alert):
         raise AlertError(f"the audience has grown to {alert.audience_count} people: it needs "
                          "a second person's approval (save it again, then submit it)")
 
@@ -290,12 +330,30 @@ def schedule(session: Session, *, alert_id: int, staff_id: int, threshold: int,
     alert = locked(session, alert_id)
     if when <= now:
         raise AlertError("choose a time in the future, or send it now")
+    if when > now + MAX_AHEAD:
+        raise AlertError(f"when: choose a time after now and at most {MAX_AHEAD.days} days "
+                         "ahead", key="alerts_when_range", params={"days": MAX_AHEAD.days})
     _ready(session, alert, threshold=threshold, now=now)
     alert.scheduled_for = when
     move(session, alert, AlertStatus.SCHEDULED, staff_id=staff_id,
           note=when.strftime("%Y-%m-%d %H:%M UTC"))
     _queue_job(session, alert, when)
     return alert
+
+
+def start_scheduled(session: Session, alert: Alert, *, threshold: int, now: datetime) -> bool:
+    """At its time (the job, `alert` locked): sending, if the audience counted again is within
+    what was approved; else back to awaiting approval, and False. Who matches grows between
+    scheduling and sending, and a one-person approval covers only an audience within
+    `threshold`."""
+    alert.audience_count = broadcast_audience.count(session, alert.audience, today=now.date())
+    if alert.audience_count > threshold and not _second_approval(session, alert):
+        move(session, alert, AlertStatus.AWAITING_APPROVAL, staff_id=None,
+             note=f"not sent: the audience has grown to {alert.audience_count} people, over "
+                  f"{threshold}; a second person must approve it, then schedule it again")
+        return False
+    move(session, alert, AlertStatus.SENDING, staff_id=None, note="its scheduled time")
+    return True
 
 
 def _queue_job(session: Session, alert: Alert, due_at: datetime) -> None:

@@ -55,6 +55,13 @@ def post(client, csrf, alert_id, action, **data):
                        data={"csrf_token": csrf, **data}, follow_redirects=False)
 
 
+def approve(client, csrf, alert_id, fingerprint=None):
+    """Approve as the page's form does: with the fingerprint of the alert the page shows."""
+    page = client.get(f"/staff/alerts/{alert_id}").text
+    shown = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page).group(1)
+    return post(client, csrf, alert_id, "approve", fingerprint=fingerprint or shown)
+
+
 def status_of(db, alert_id) -> str:
     with Session(db) as session:
         return session.get(Alert, alert_id).status
@@ -102,6 +109,13 @@ def test_alert_write_refuses_an_unknown_district(sara):
     assert response.status_code == 400 and "atlantis" in response.text
 
 
+def test_alert_write_repeats_at_most_40_characters_of_an_unknown_value(sara):
+    client, csrf = sara
+    response = client.post("/staff/alerts", data=form(csrf, districts=["x" * 5000]))
+    assert response.status_code == 400
+    assert "x" * 40 in response.text and "x" * 41 not in response.text
+
+
 def test_alert_page_shows_the_count_before_sending(db, sara):
     person(db, district="sialkot"), person(db, district="sialkot"), person(db, district="lahore")
     client, csrf = sara
@@ -124,7 +138,7 @@ def test_alert_over_the_threshold_is_not_approved_by_its_author(db, sara):
     alert_id = write(client, csrf)
     post(client, csrf, alert_id, "submit")
     assert status_of(db, alert_id) == AlertStatus.AWAITING_APPROVAL
-    response = post(client, csrf, alert_id, "approve")
+    response = approve(client, csrf, alert_id)
     assert response.status_code == 400 and "another person" in response.text
     assert status_of(db, alert_id) == AlertStatus.AWAITING_APPROVAL
 
@@ -139,13 +153,36 @@ def test_alert_approved_to_a_district_reaches_its_opted_in_people_once(
     alert_id = write(client, csrf, districts=["sialkot"])
     post(client, csrf, alert_id, "submit")
     second, second_csrf = imran
-    assert post(second, second_csrf, alert_id, "approve").status_code == 303
+    assert approve(second, second_csrf, alert_id).status_code == 303
     assert post(client, csrf, alert_id, "send").status_code == 303
     handlers = job_handlers(settings)
     for _ in range(3):  # the job, and any worker running it again
         run_due(db, handlers)
     assert sorted(item.contact_id for item in alert_items(db)) == wanted
     assert status_of(db, alert_id) == AlertStatus.SENT
+
+
+def test_alert_approve_refuses_an_alert_changed_since_the_page_was_opened(db, sara, imran):
+    for _ in range(3):
+        person(db)
+    client, csrf = sara
+    alert_id = write(client, csrf)
+    post(client, csrf, alert_id, "submit")
+    second, second_csrf = imran
+    page = second.get(f"/staff/alerts/{alert_id}").text  # Imran reads it...
+    read = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page).group(1)
+    changed = form(csrf, text_en=TEXTS["en"].replace("Do not pay", "Pay"))
+    client.post(f"/staff/alerts/{alert_id}/edit", data=changed)  # ...Sara rewrites it
+    post(client, csrf, alert_id, "submit")
+    response = approve(second, second_csrf, alert_id, fingerprint=read)
+    assert response.status_code == 409
+    assert "The alert changed since you opened it: read it again" in response.text
+    with Session(db) as session:
+        alert = session.get(Alert, alert_id)
+    assert (alert.status, alert.approved_by_staff_id) == (AlertStatus.AWAITING_APPROVAL, None)
+    missing = post(second, second_csrf, alert_id, "approve")  # no fingerprint: nothing read
+    assert missing.status_code == 400 and status_of(db, alert_id) == "awaiting_approval"
+    assert approve(second, second_csrf, alert_id).status_code == 303  # read again
 
 
 def test_alert_edit_after_approval_goes_back_to_draft(db, sara):
@@ -170,6 +207,21 @@ def test_alert_schedule_takes_pakistan_time(db, sara):
     assert alert.status == AlertStatus.SCHEDULED
     assert alert.scheduled_for.strftime("%Y-%m-%dT%H:%M") == (
         datetime.fromisoformat(local) - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "past", "31 days"])
+def test_alert_schedule_refuses_a_time_past_or_beyond_30_days_naming_the_field(db, sara, when):
+    person(db)
+    client, csrf = sara
+    alert_id = write(client, csrf)
+    post(client, csrf, alert_id, "submit")
+    pakistan = utcnow() + timedelta(hours=5)
+    when = {"past": (pakistan - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+            "31 days": (pakistan + timedelta(days=31)).strftime("%Y-%m-%dT%H:%M")}.get(when, when)
+    response = post(client, csrf, alert_id, "schedule", when=when)
+    assert response.status_code == 400
+    assert "(when): choose a time after now and at most 30 days ahead" in response.text
+    assert status_of(db, alert_id) == AlertStatus.APPROVED
 
 
 def test_alert_cancel_midway_withdraws_what_is_still_queued(db, sara, settings):

@@ -5,14 +5,17 @@ import csv
 import io
 
 import pytest
+from sqlmodel import select
 
 from api.main import create_app
 from bot.casework.referrals import Status
-from bot.casework.staff import Role
+from bot.casework.staff import Role, Staff
+from bot.db import session_scope
 from bot.outreach.reach_figures import COUNTS
 from tests.api.staff_helpers import browser, login, make_staff, signed_in
 from tests.bot.reach_helpers import (
     DEC,
+    NOV,
     ask,
     check_licence,
     complain,
@@ -24,6 +27,7 @@ from tests.bot.reach_helpers import (
 PERIOD = {"start": "2026-11-01", "end": "2026-12-31"}
 PHONE = "+923217654321"
 BODY = "mera agent paise le kar bhaag gaya Sialkot se"
+FEWER = "fewer than 5"
 
 
 @pytest.fixture
@@ -109,12 +113,95 @@ def test_changemaker_sees_their_counts_and_nothing_personal(app, db):
                          agent_name="Ravi Manpower", description=BODY)
     page = client.get("/staff/changemaker", params=PERIOD)
     assert page.status_code == 200
-    for figure, value in (("people", 1), ("questions", 1), ("licence-checks", 1),
-                          ("complaints", 1), ("resolved", 1)):
-        assert f'id="{figure}">{value}<' in page.text
+    assert 'id="people">1<' in page.text  # a count of people alone: exact, even 1
+    for figure in ("questions", "licence-checks", "complaints", "resolved",
+                   "checkins-answered"):
+        assert f'id="{figure}">{FEWER}<' in page.text
+        assert f'id="{figure}">1<' not in page.text and f'id="{figure}">0<' not in page.text
+    assert "Fees" not in page.text  # the one topic they asked about is not named
     for personal in (PHONE, PHONE[-7:], BODY, reference, "Ravi Manpower"):
         assert personal not in page.text
     assert 'href="/staff/changemaker/refer"' in page.text
+
+
+def test_changemaker_sees_a_figure_of_five_or_more(app, db):
+    client, me = changemaker(app, db, "shazia@cm.example")
+    source = make_source(db, "SKT1", owner=me)
+    for _ in range(6):
+        complain(db, make_person(db, source=source), status=Status.RESOLVED)
+    page = client.get("/staff/changemaker", params=PERIOD).text
+    assert 'id="complaints">6<' in page and 'id="resolved">6<' in page
+    assert 'id="people">6<' in page
+
+
+def test_changemaker_one_day_period_is_widened_to_its_month(app, db):
+    client, me = changemaker(app, db, "shazia@cm.example")
+    source = make_source(db, "SKT1", owner=me)
+    make_person(db, source=source, at=NOV)  # 10 November
+    make_person(db, source=source, at=NOV.replace(day=28))
+    make_person(db, source=source, at=DEC)  # another month: not counted
+    page = client.get("/staff/changemaker",
+                      params={"start": "2026-11-28", "end": "2026-11-28"}).text
+    assert 'name="start" value="2026-11-01"' in page
+    assert 'name="end" value="2026-11-30"' in page
+    assert 'id="people">2<' in page
+    assert 'id="months-note"' in page and "whole calendar months" in page
+
+
+def test_changemaker_small_topics_grouped_and_months_chart_counts_people_only(app, db):
+    client, me = changemaker(app, db, "shazia@cm.example")
+    source = make_source(db, "SKT1", owner=me)
+    people = [make_person(db, source=source) for _ in range(7)]
+    for intent, n in (("ask_fees", 7), ("ask_contract", 6), ("ask_visa", 5),
+                      ("ask_protector", 1)):
+        for person in people[:n]:
+            ask(db, person, intent)
+    topics = client.get("/staff/changemaker", params=PERIOD).text.split('id="topics"')[1]
+    topics = topics.split("</div>")[0]
+    assert ">Fees<" in topics and ">7<" in topics and ">Contract<" in topics
+    # Protector's 1 would be total minus the rest: Visas (5) is grouped with it, as 6.
+    assert "Protector" not in topics and "Visas" not in topics
+    assert ">Other topics (grouped, so no topic shows fewer than 5)<" in topics
+    assert ">6<" in topics and ">1<" not in topics and ">5<" not in topics
+
+
+def test_changemaker_one_source_cannot_be_subtracted_from_all(app, db):
+    client, me = changemaker(app, db, "shazia@cm.example")
+    many, one = make_source(db, "SKT1", owner=me), make_source(db, "SKT2", owner=me)
+    for _ in range(6):
+        complain(db, make_person(db, source=many))
+    complain(db, make_person(db, source=one))
+    everything = client.get("/staff/changemaker", params=PERIOD).text
+    assert 'id="complaints">7<' in everything
+    for code in ("SKT1", "SKT2"):  # shown, SKT1's 6 would give SKT2's 1 away (7 - 6)
+        row = everything.split(f'<tr data-source="{code}">')[1].split("</tr>")[0]
+        cells = [c.split("</td>")[0] for c in row.split("<td>")[1:]]
+        # source, people, sessions, questions, licence checks, complaints, resolved, ...
+        assert cells[5] == FEWER
+    alone = client.get("/staff/changemaker", params={**PERIOD, "source": "SKT1"}).text
+    assert f'id="complaints">{FEWER}<' in alone
+
+
+def test_changemaker_page_in_urdu_says_fewer_than_five(app, db):
+    client, me = changemaker(app, db, "shazia@cm.example")
+    complain(db, make_person(db, source=make_source(db, "SKT1", owner=me)))
+    with session_scope(db) as session:
+        session.exec(select(Staff).where(Staff.id == me)).one().ui_language = "ur"
+    page = client.get("/staff/changemaker", params=PERIOD).text
+    assert 'id="complaints">5 سے کم<' in page and "پورے کیلنڈر مہینوں" in page
+
+
+def test_supervisors_reach_page_still_shows_small_figures_exactly(app, db):
+    make_staff(db, "sup@mrc.example", role=Role.SUPERVISOR)
+    complain(db, make_person(db, source=make_source(db, "SKT1")), status=Status.RESOLVED)
+    client, _ = signed_in(app, "sup@mrc.example")
+    page = client.get("/staff/impact/reach",
+                      params={"start": "2026-11-10", "end": "2026-11-10"}).text
+    row = page.split('<tr id="total-row">')[1].split("</tr>")[0]
+    cells = [c.split("</td>")[0].strip() for c in row.split("<td>")[1:]]
+    # people, sessions, attendees, questions, licence checks, complaints, resolved, ...
+    assert cells[:7] == ["1", "0", "0", "0", "0", "1", "1"]
+    assert FEWER not in page and 'name="start" value="2026-11-10"' in page
 
 
 def test_changemaker_not_counted_another_changemakers_people(app, db):

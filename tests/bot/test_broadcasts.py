@@ -17,7 +17,7 @@ from bot.messaging.sending import send_due
 from bot.outreach import broadcast_audience, broadcasts
 from bot.outreach.broadcast_figures import figures
 from bot.outreach.broadcast_sending import queue_all, queue_batch
-from bot.outreach.broadcasts import Alert, AlertError, AlertEvent, AlertStatus
+from bot.outreach.broadcasts import Alert, AlertChanged, AlertError, AlertEvent, AlertStatus
 from bot.outreach.consent import Topic, record
 from bot.outreach.jobs import job_handlers
 from bot.outreach.journeys import Journey, JourneyStatus
@@ -91,6 +91,14 @@ def items(db, alert_id) -> list[Outbox]:
 def alert_of(db, alert_id) -> Alert:
     with Session(db) as session:
         return session.get(Alert, alert_id)
+
+
+def approve(db, alert_id, staff_id, seen=None) -> None:
+    """A second person's approval of the alert as it is now (or as it was when `seen`)."""
+    seen = seen or broadcasts.fingerprint(alert_of(db, alert_id))
+    with session_scope(db) as session:
+        broadcasts.approve(session, alert_id=alert_id, staff_id=staff_id,
+                           fingerprint_seen=seen, now=utcnow())
 
 
 @pytest.fixture
@@ -185,6 +193,13 @@ def test_audience_clean_refuses_an_unknown_district():
                                  sources=set())
 
 
+def test_audience_clean_cuts_each_unknown_value_it_repeats_to_40_characters():
+    forged = ["a" * 5000, "b" * 41]
+    with pytest.raises(broadcast_audience.AudienceError) as refused:
+        broadcast_audience.clean({"districts": forged}, districts={"sialkot"}, sources=set())
+    assert str(refused.value) == f"districts: unknown {'a' * 40}, {'b' * 40}"
+
+
 def test_submit_over_the_threshold_waits_for_a_second_person(db, content, staff, second):
     person(db), person(db)
     alert_id = write(db, content, staff)
@@ -192,11 +207,28 @@ def test_submit_over_the_threshold_waits_for_a_second_person(db, content, staff,
         alert = broadcasts.submit(session, alert_id=alert_id, staff_id=staff, threshold=1,
                                   now=utcnow())
         assert (alert.status, alert.audience_count) == (AlertStatus.AWAITING_APPROVAL, 2)
-    with pytest.raises(AlertError, match="another person"), session_scope(db) as session:
-        broadcasts.approve(session, alert_id=alert_id, staff_id=staff, now=utcnow())
-    with session_scope(db) as session:
-        broadcasts.approve(session, alert_id=alert_id, staff_id=second, now=utcnow())
+    with pytest.raises(AlertError, match="another person"):
+        approve(db, alert_id, staff)
+    approve(db, alert_id, second)
     assert alert_of(db, alert_id).approved_by_staff_id == second
+
+
+def test_approve_refuses_an_alert_changed_since_the_approver_read_it(db, content, staff,
+                                                                      second):
+    person(db), person(db)
+    alert_id = approved(db, content, staff, threshold=1)  # awaiting a second person
+    read = broadcasts.fingerprint(alert_of(db, alert_id))  # the second person opens the page
+    with session_scope(db) as session:  # ...and the author rewrites it and submits it again
+        broadcasts.edit(session, content, TEMPLATE, alert_id=alert_id, title="Fake Italy visas",
+                        texts={**TEXTS, "en": TEXTS["en"].replace("Sialkot", "Gujrat")},
+                        audience={}, staff_id=staff)
+        broadcasts.submit(session, alert_id=alert_id, staff_id=staff, threshold=1, now=utcnow())
+    with pytest.raises(AlertChanged, match="changed since you opened it: read it again"):
+        approve(db, alert_id, second, seen=read)
+    alert = alert_of(db, alert_id)
+    assert (alert.status, alert.approved_by_staff_id) == (AlertStatus.AWAITING_APPROVAL, None)
+    approve(db, alert_id, second)  # read again: approved
+    assert alert_of(db, alert_id).status == AlertStatus.APPROVED
 
 
 def test_submit_within_the_threshold_is_ready_to_send(db, content, staff):
@@ -284,6 +316,41 @@ def test_scheduled_alert_is_queued_by_the_job_at_its_time(db, content, staff, se
     run_due(db, handlers, now=when + timedelta(seconds=1))
     assert len(items(db, alert_id)) == 2
     assert alert_of(db, alert_id).status == AlertStatus.SENT
+
+
+def schedule(db, alert_id, staff_id, when, now=None) -> None:
+    with session_scope(db) as session:
+        broadcasts.schedule(session, alert_id=alert_id, staff_id=staff_id, threshold=2,
+                            when=when, now=now or utcnow())
+
+
+def test_scheduled_alert_whose_audience_grew_waits_for_a_second_person(
+        db, content, staff, second, settings):
+    person(db), person(db)
+    settings.alert_approval_threshold = 2
+    alert_id = approved(db, content, staff, threshold=2)  # within the threshold: one person
+    schedule(db, alert_id, staff, when := utcnow() + timedelta(hours=2))
+    person(db)  # a third says yes before its time
+    run_due(db, job_handlers(settings), now=when + timedelta(seconds=1))
+    with Session(db) as session:
+        last = broadcasts.events(session, alert_id)[-1]
+    assert items(db, alert_id) == [] and last.staff_id is None
+    assert (last.from_status, last.to_status) == ("scheduled", AlertStatus.AWAITING_APPROVAL)
+    assert "grown to 3 people" in last.note and "second person" in last.note
+    approve(db, alert_id, second)  # with a second person's approval it goes to all three
+    schedule(db, alert_id, staff, when := utcnow() + timedelta(hours=3))
+    run_due(db, job_handlers(settings), now=when + timedelta(seconds=1))
+    assert len(items(db, alert_id)) == 3
+
+
+def test_schedule_refuses_a_time_more_than_30_days_ahead(db, content, staff):
+    person(db)
+    alert_id, now = approved(db, content, staff), utcnow()
+    with pytest.raises(AlertError, match="at most 30 days ahead"):
+        schedule(db, alert_id, staff, now + timedelta(days=30, minutes=1), now=now)
+    assert alert_of(db, alert_id).status == AlertStatus.APPROVED
+    schedule(db, alert_id, staff, now + timedelta(days=30), now=now)
+    assert alert_of(db, alert_id).status == AlertStatus.SCHEDULED
 
 
 def test_cancel_withdraws_queued_messages_and_the_worker_never_sends_them(

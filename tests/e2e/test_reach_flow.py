@@ -88,7 +88,10 @@ def test_e2e_card_brings_a_person_counted_for_the_changemaker_and_warned_once(
 
     alert_id = write_alert(sara, sara_csrf)
     imran, imran_csrf = signed_in(app, "imran@mrc.example")
-    assert act(imran, imran_csrf, alert_id, "approve").status_code == 303
+    # As the page's form does: with the fingerprint of the alert Imran read.
+    read = re.search(r'name="fingerprint" value="(\w+)"',
+                     imran.get(f"/staff/alerts/{alert_id}").text).group(1)
+    assert act(imran, imran_csrf, alert_id, "approve", fingerprint=read).status_code == 303
     assert act(sara, sara_csrf, alert_id, "send").status_code == 303
     for _ in range(2):  # the queueing job (run twice: nobody is told twice), then the sending
         run_due(db, job_handlers(settings))
@@ -125,6 +128,6 @@ def write_alert(client: TestClient, csrf: str) -> int:
     return alert_id
 
 
-def act(client: TestClient, csrf: str, alert_id: int, action: str):
-    return client.post(f"/staff/alerts/{alert_id}/{action}", data={"csrf_token": csrf},
-                       follow_redirects=False)
+def act(client: TestClient, csrf: str, alert_id: int, action: str, **data: str):
+    return client.post(f"/staff/alerts/{alert_id}/{action}",
+                       data={"csrf_token": csrf, **data}, follow_redirects=False)
