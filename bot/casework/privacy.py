@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, delete, update
 from sqlmodel import Session, col, select
@@ -10,7 +11,13 @@ from bot.casework.evidence import Evidence
 from bot.casework.referrals import OPEN, Referral, ReferralEvent
 from bot.conversation.contacts import Contact, Message, utcnow
 from bot.db import checkpoint_sqlite, session_scope
+from bot.messaging import scheduler
 from bot.messaging.outbox import Outbox
+from bot.messaging.scheduler import Job
+from bot.outreach.consent import Consent
+from bot.outreach.journeys import CheckIn, Journey
+from bot.outreach.licence_watch import LicenceWatch
+from bot.outreach.sources import SourceTouch
 
 ERASED = ""
 
@@ -30,7 +37,8 @@ def apply_retention(session: Session, *, days: int) -> int:
 
 def forget_contact(session: Session, phone: str) -> dict[str, int]:
     """Erase everything about one phone number: messages, referrals, evidence (files too),
-    queued messages and the contact itself. Returns what was removed."""
+    queued messages, journeys with their check-ins and pending reminders, consents, licence
+    watches, source touches and the contact itself. Returns what was removed."""
     contact = session.exec(select(Contact).where(Contact.phone == phone)).first()
     if contact is None:
         return {}
@@ -43,6 +51,7 @@ def forget_contact(session: Session, phone: str) -> dict[str, int]:
     counts = {"evidence": len(files), "referrals": len(referral_ids)}
     session.exec(delete(Evidence).where(col(Evidence.contact_id) == contact.id))
     session.exec(delete(Outbox).where(col(Outbox.contact_id) == contact.id))
+    _forget_outreach(session, contact.id)
     session.exec(delete(ReferralEvent).where(col(ReferralEvent.referral_id).in_(referral_ids)))
     session.exec(delete(Referral).where(col(Referral.contact_id) == contact.id))
     # Replies point at the messages they answer: drop the links, then the messages.
@@ -52,6 +61,17 @@ def forget_contact(session: Session, phone: str) -> dict[str, int]:
         delete(Message).where(col(Message.contact_id) == contact.id)).rowcount or 0
     session.delete(contact)
     return counts
+
+
+def _forget_outreach(session: Session, contact_id: int | None) -> None:
+    """What issues 14 and 15 keep about a person: their departure (and the reminders still to
+    come: a job names its journey, "journey:<id>"), what they agreed to, the licences they
+    checked, and the sources they came through. Check-ins go before referrals they point to."""
+    for journey_id in session.exec(select(Journey.id).where(Journey.contact_id == contact_id)):
+        scheduler.cancel(session, subject=f"journey:{journey_id}")
+    tables: tuple[type[Any], ...] = (Job, CheckIn, Journey, Consent, LicenceWatch, SourceTouch)
+    for table in tables:
+        session.exec(delete(table).where(col(table.contact_id) == contact_id))
 
 
 def forget_and_scrub(engine: Engine, phone: str) -> dict[str, int]:

@@ -72,6 +72,41 @@ def test_forget_erases_everything_about_a_person(db, bot, tmp_path):
     assert phones == ["+923003333333"]  # the other person is untouched
 
 
+def test_forget_erases_what_outreach_keeps_about_a_person(db, bot):
+    """Journeys, check-ins, pending reminders, consents, licence watches and source touches
+    belong to the person too; on PostgreSQL they would also block deleting the contact."""
+    from datetime import date
+
+    from bot.messaging.scheduler import Job, JobStatus, schedule
+    from bot.outreach.consent import Consent, Topic, record
+    from bot.outreach.journeys import CheckIn, Journey
+    from bot.outreach.licence_watch import LicenceWatch
+    from bot.outreach.sources import Source, SourceTouch, attribute
+
+    file_complaint(db, bot, "+923002222222")
+    with session_scope(db) as session:
+        person = session.exec(select(Contact).where(Contact.phone == "+923002222222")).one()
+        journey = Journey(contact_id=person.id, country="Saudi Arabia", departs_on=date(2027, 3, 1))
+        source = Source(code="SLK1", kind="changemaker", name="Shazia")
+        session.add_all([journey, source, LicenceWatch(contact_id=person.id, licence_no="1/LHR")])
+        session.flush()
+        referral = session.exec(select(Referral)).one()
+        session.add(CheckIn(journey_id=journey.id, contact_id=person.id, referral_id=referral.id))
+        schedule(session, kind="journey_checkin", subject=f"journey:{journey.id}",
+                 due_at=utcnow(), contact_id=person.id)
+        schedule(session, kind="journey_reminder", subject=f"journey:{journey.id}",
+                 due_at=utcnow())
+        record(session, contact_id=person.id, topic=Topic.ALERTS, given=True, wording="1 Haan",
+               channel="whatsapp")
+        attribute(session, contact=person, source=source, new_contact=True)
+    with session_scope(db) as session:
+        forget_contact(session, "+923002222222")
+    with Session(db) as session:
+        for table in (Journey, CheckIn, Consent, LicenceWatch, SourceTouch, Contact):
+            assert session.exec(select(func.count()).select_from(table)).one() == 0, table
+        assert session.exec(select(Job.status)).one() == JobStatus.CANCELLED
+
+
 def test_forget_unknown_number_changes_nothing(db):
     with session_scope(db) as session:
         assert forget_contact(session, "+920000000999") == {}
