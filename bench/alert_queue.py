@@ -105,7 +105,9 @@ def approved_alert(db: Engine, settings: Settings) -> tuple[int, float]:
                           now=utcnow())
     counted = time.monotonic() - began
     with session_scope(db) as session:
-        broadcasts.approve(session, alert_id=alert_id, staff_id=approver, now=utcnow())
+        seen = broadcasts.fingerprint(broadcasts.locked(session, alert_id))  # the page shows it
+        broadcasts.approve(session, alert_id=alert_id, staff_id=approver, fingerprint_seen=seen,
+                           now=utcnow())
         broadcasts.send_now(session, alert_id=alert_id, staff_id=writer, threshold=1000,
                             now=utcnow())
     return alert_id, counted
