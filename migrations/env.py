@@ -28,8 +28,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             # Two instances starting on an empty database would both create alembic_version;
-            # the second waits here, then finds the schema current. (SQLite's BEGIN IMMEDIATE
-            # already serialises them.)
+            # the second waits here, then finds the schema current. (SQLite: a lock file
+            # around the whole upgrade, in bot/migrate.py.)
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": MIGRATION_LOCK})
         context.run_migrations()
