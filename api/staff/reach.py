@@ -141,6 +141,12 @@ def _charts(t: Translator, figures: Reach, owners: dict[int, str]) -> dict[str, 
     }
 
 
+def _owners(session: Session, figures: Reach) -> dict[int, str]:
+    """The changemakers' names of the sources in the figures, by staff id."""
+    return staff_names(session, (s.owner_staff_id for s in figures.sources.values()
+                                 if s.owner_staff_id))
+
+
 def _dates(figures: Reach) -> tuple[str, str]:
     return (figures.start.date().isoformat(),
             (figures.end - timedelta(seconds=1)).date().isoformat())
@@ -153,8 +159,7 @@ def reach_page(request: Request, signed: SignedIn, session: DbSession, start: st
     scope, figures = _figures(request, signed, session, start=start, end=end, source=source,
                               district=district)
     t = _translator(request, signed)
-    owners = staff_names(session, (s.owner_staff_id for s in figures.sources.values()
-                                   if s.owner_staff_id))
+    owners = _owners(session, figures)
     first_day, last_day = _dates(figures)
     query = {"start": first_day, "end": last_day, "source": scope.source,
              "district": scope.district}
@@ -173,8 +178,7 @@ def reach_csv(request: Request, signed: SignedIn, session: DbSession, start: str
     require_role(signed, Role.ADMIN, Role.SUPERVISOR, Role.CASEWORKER)
     _, figures = _figures(request, signed, session, start=start, end=end, source=source,
                           district=district)
-    owners = staff_names(session, (s.owner_staff_id for s in figures.sources.values()
-                                   if s.owner_staff_id))
+    owners = _owners(session, figures)
     return Response(csv_text(csv_rows(figures, owners)), media_type="text/csv",
                     headers={"Content-Disposition":
                              'attachment; filename="rahnuma-reach.csv"'})

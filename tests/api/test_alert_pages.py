@@ -224,25 +224,27 @@ def test_alert_schedule_refuses_a_time_past_or_beyond_30_days_naming_the_field(d
     assert status_of(db, alert_id) == AlertStatus.APPROVED
 
 
-def test_alert_cancel_midway_withdraws_what_is_still_queued(db, sara, settings):
+def queued_to_two(db, client, csrf, settings) -> int:
+    """An alert to two opted-in people, written, sent and queued by its job: its id."""
     person(db), person(db)
-    client, csrf = sara
     alert_id = write(client, csrf)
     post(client, csrf, alert_id, "submit")
     post(client, csrf, alert_id, "send")
     run_due(db, job_handlers(settings))
+    return alert_id
+
+
+def test_alert_cancel_midway_withdraws_what_is_still_queued(db, sara, settings):
+    client, csrf = sara
+    alert_id = queued_to_two(db, client, csrf, settings)
     assert post(client, csrf, alert_id, "cancel", note="wrong district").status_code == 303
     assert {item.status for item in alert_items(db)} == {Status.CANCELLED}
     assert re.search(r'id="figure-cancelled">2<', client.get(f"/staff/alerts/{alert_id}").text)
 
 
 def test_alert_page_shows_delivery_figures_from_status_callbacks(db, sara, settings):
-    person(db), person(db)
     client, csrf = sara
-    alert_id = write(client, csrf)
-    post(client, csrf, alert_id, "submit")
-    post(client, csrf, alert_id, "send")
-    run_due(db, job_handlers(settings))
+    alert_id = queued_to_two(db, client, csrf, settings)
     sids = [new_sid(), new_sid()]
     handed = iter(sids)
     assert send_due(db, lambda to, channel, body, **kw: next(handed)) == 2

@@ -12,6 +12,7 @@ import uvicorn
 from api.main import create_app
 from bot.conversation.nlu_server import MODELS_DIR, start_rasa, stop, wait_until_ready
 from bot.settings import PROJECT_ROOT, Settings
+from tests.fakes.twilio_server import FakeTwilio
 
 
 def free_port() -> int:
@@ -83,3 +84,19 @@ def app_server(database_url, db, rasa) -> Iterator[AppServer]:
     server = AppServer(e2e_settings(database_url, rasa.url))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def twilio() -> Iterator[FakeTwilio]:
+    """A local fake of Twilio's Messages and Content APIs, in a thread."""
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio_settings(settings: Settings, twilio: FakeTwilio) -> Settings:
+    """The test settings with an account and a WhatsApp sender, talking to the fake Twilio."""
+    settings.twilio_account_sid = "AC" + "0" * 32
+    settings.twilio_whatsapp_from = "whatsapp:+14155238886"
+    settings.twilio_api_base_url = twilio.url
+    return settings

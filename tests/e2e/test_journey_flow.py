@@ -4,7 +4,6 @@ complaint, filed and linked to the check-in. The fake NLU stands in for Rasa (no
 needs it); time is moved by making each job due, never by sleeping."""
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,23 +20,13 @@ from bot.outreach.journey import PLAN, Kind
 from bot.outreach.journeys import CheckIn
 from tests.bot.journey_helpers import ahead, spoken
 from tests.factories import signed, twilio_form
-from tests.fakes.twilio_server import FakeTwilio
 
 PHONE = "+923001239901"
 
 
 @pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def world(settings, bot, db, twilio):
-    settings.twilio_account_sid = "AC" + "0" * 32
-    settings.twilio_whatsapp_from = "whatsapp:+14155238886"
-    settings.twilio_api_base_url = twilio.url
-    return TestClient(create_app(settings, bot)), settings
+def world(twilio_settings, bot, db):
+    return TestClient(create_app(twilio_settings, bot)), twilio_settings
 
 
 def send(client: TestClient, body: str) -> str:

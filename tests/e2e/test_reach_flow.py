@@ -7,7 +7,6 @@ delivery callback shows on the alert's page. Fake NLU; time never sleeps."""
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -21,22 +20,13 @@ from bot.outreach.jobs import job_handlers
 from tests.api.staff_helpers import browser, csrf_of, login, make_staff, signed_in
 from tests.bot.test_broadcasts import TEXTS
 from tests.factories import signed, twilio_form
-from tests.fakes.twilio_server import FakeTwilio
 
 CARD, DIRECT, DECLINED, STOPPED, LAHORE = (f"+92300123992{n}" for n in range(5))
 
 
 @pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    with FakeTwilio() as fake:
-        yield fake
-
-
-@pytest.fixture
-def app(settings, bot, twilio, tmp_path):
-    settings.twilio_account_sid = "AC" + "0" * 32
-    settings.twilio_whatsapp_from = "whatsapp:+14155238886"
-    settings.twilio_api_base_url = twilio.url
+def app(twilio_settings, bot, tmp_path):
+    settings = twilio_settings
     settings.evidence_dir = tmp_path / "evidence"
     settings.alert_approval_threshold = 1  # two people in Sialkot: a second person approves
     return create_app(settings, bot)
